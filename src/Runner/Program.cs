@@ -1,10 +1,35 @@
+// fusion — the FusionScratch command line.
+//
+//   fusion info                 machine, SIMD widths, threads
+//   (later issues add: data fetch, kernel <op>, run <experiment>, bench <workload>)
+//
+// Parsing, help and error messages come from System.CommandLine; every verb is one class under
+// Commands/. Options shared by all verbs (--threads) are declared once here and recurse into
+// every sub-command.
+
+using System.CommandLine;
+using FusionScratch.Runner.Commands;
+
 namespace FusionScratch.Runner;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    /// <summary>--threads: how many threads kernels may use (default: every core).</summary>
+    public static readonly Option<int> Threads = new("--threads")
     {
-        Console.WriteLine($"FusionScratch on .NET {Environment.Version}");
-        return 0;
+        Description = "Threads for the kernels (default: all cores)",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+        Recursive = true,
+        Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"--threads must be at least 1, got {r.GetValueOrDefault<int>()}"); } },
+    };
+
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("FusionScratch: a from-scratch C# engine for multimodal data fusion");
+        root.Options.Add(Threads);
+        root.Subcommands.Add(InfoCommand.Build());
+        return root;
     }
 }

@@ -1,0 +1,135 @@
+// Backward — reverse-mode autodiff over the recorded graph (micrograd's idea, candle's layout).
+//
+// 1. Topological order by an iterative depth-first search with an explicit stack, so a chain of
+//    100 000 ops does not overflow the call stack (a recursive DFS would).
+// 2. Walk that order from the output back: each node's rule turns the gradient of its output into
+//    gradients of its inputs, which are summed per tensor (a tensor used twice gets both
+//    contributions — the multivariate chain rule).
+// 3. Leaves that require grad accumulate into .Grad across Backward() calls (as PyTorch: call
+//    ZeroGrad between steps). Intermediate gradients live only for the pass and are dropped as
+//    soon as their node has run, so peak memory stays near one layer's worth.
+
+using FusionScratch.Kernels;
+using FusionScratch.Kernels.Elementwise;
+
+namespace FusionScratch.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Back-propagates from this tensor. With no argument the tensor must hold one element and
+    /// its gradient is taken as 1; otherwise pass the gradient of some scalar with respect to it.
+    /// </summary>
+    public void Backward(Tensor? gradient = null)
+    {
+        if (!RequiresGrad)
+            throw new InvalidOperationException("Backward() on a tensor that does not require grad (is every input detached, or was it computed under NoGrad?)");
+        if (gradient is null)
+        {
+            if (Numel != 1)
+                throw new InvalidOperationException($"Backward() without a gradient needs a one-element tensor, this one has shape {Shape}");
+            gradient = Full(Shape, 1f);
+        }
+        else if (gradient.Shape != Shape)
+            throw new ArgumentException($"Backward: gradient of shape {gradient.Shape} for a tensor of shape {Shape}");
+
+        List<Tensor> order = TopologicalOrder(this);
+        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [this] = gradient };
+        using var _ = NoGrad(); // backward rules compute with tensors but must not record
+        for (int i = order.Count - 1; i >= 0; i--)
+        {
+            Tensor t = order[i];
+            if (!grads.Remove(t, out Tensor? g)) continue; // no path from the output reaches t
+            if (t.Node is null)
+            {
+                // Leaf: copy on first write, since g may be shared with other tensors' gradients
+                // (Add hands the same gradient to both inputs).
+                if (t.Grad is null) t.Grad = g.Contiguous(copy: true);
+                else ElementwiseKernels.AddInto(g.ReadContiguous(), t.Grad.Span);
+                continue;
+            }
+            Tensor?[] inputGrads = t.Node.Rule(g);
+            for (int k = 0; k < inputGrads.Length; k++)
+            {
+                Tensor? gi = inputGrads[k];
+                Tensor input = t.Node.Inputs[k];
+                if (gi is null || !input.RequiresGrad) continue;
+                if (gi.Shape != input.Shape)
+                    throw new InvalidOperationException($"internal: {t.Node.Op} returned a gradient of shape {gi.Shape} for input {k} of shape {input.Shape}");
+                // A tensor used twice: sum the contributions into a new tensor (either one may be
+                // shared with another input's gradient, so neither is updated in place).
+                grads[input] = grads.TryGetValue(input, out Tensor? acc) ? SumGradients(acc, gi) : gi;
+            }
+        }
+    }
+
+    private static Tensor SumGradients(Tensor a, Tensor b)
+    {
+        var sum = a.Contiguous(copy: true);
+        ElementwiseKernels.AddInto(b.ReadContiguous(), sum.Span);
+        return sum;
+    }
+
+    /// <summary>Tensors reachable from <paramref name="root"/> through nodes, inputs before outputs.</summary>
+    internal static List<Tensor> TopologicalOrder(Tensor root)
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        // Explicit DFS stack of (tensor, index of the next input to visit).
+        var stack = new Stack<(Tensor T, int Next)>();
+        stack.Push((root, 0));
+        visited.Add(root);
+        while (stack.Count > 0)
+        {
+            var (t, next) = stack.Pop();
+            Tensor[] inputs = t.Node?.Inputs ?? [];
+            if (next < inputs.Length)
+            {
+                stack.Push((t, next + 1));
+                Tensor child = inputs[next];
+                if (child.RequiresGrad && visited.Add(child)) stack.Push((child, 0));
+            }
+            else order.Add(t); // all inputs done: post-order
+        }
+        return order;
+    }
+
+    // ---- grad mode -------------------------------------------------------------------------
+
+    [ThreadStatic] private static int _noGradDepth;
+
+    /// <summary>True while ops record the graph (outside every NoGrad scope).</summary>
+    public static bool IsGradEnabled => _noGradDepth == 0;
+
+    /// <summary>Scope in which ops do not record: <c>using (Tensor.NoGrad()) { … }</c> for inference.</summary>
+    public static NoGradScope NoGrad()
+    {
+        _noGradDepth++;
+        return new NoGradScope();
+    }
+
+    /// <summary>Ends a NoGrad scope when disposed.</summary>
+    public readonly struct NoGradScope : IDisposable
+    {
+        public void Dispose() => _noGradDepth--;
+    }
+
+    /// <summary>A tensor sharing this one's storage, cut from the graph (no gradient flows through).</summary>
+    public Tensor Detach() => new(Storage, Layout) { Name = Name };
+
+    /// <summary>
+    /// Records <paramref name="output"/> as produced by <paramref name="op"/> from
+    /// <paramref name="inputs"/> when grad mode is on and any input requires grad.
+    /// </summary>
+    internal static Tensor Record(Tensor output, string op, Tensor[] inputs, BackwardRule rule)
+    {
+        if (!IsGradEnabled) return output;
+        foreach (Tensor t in inputs)
+            if (t.RequiresGrad)
+            {
+                output.SetNode(new Node(op, inputs, rule));
+                return output;
+            }
+        return output;
+    }
+}

@@ -1,0 +1,165 @@
+// Elementwise ops: unary (relu, silu, sigmoid, tanh, exp, log, square, sqrt, neg), binary with
+// NumPy broadcasting (add, sub, mul, div), and tensor–scalar ops, each with its backward rule.
+//
+// Forward goes to ElementwiseKernels' SIMD variants. Binary ops pass each operand's storage with
+// its broadcast strides straight to the kernel, so broadcasting and strided views cost no copy.
+// Backward rules that need the op's output (sigmoid, tanh, exp, sqrt) reuse it rather than
+// recomputing; rules of broadcast ops sum the gradient back to each operand's shape (SumTo).
+
+using FusionScratch.Kernels;
+using FusionScratch.Kernels.Simd;
+
+namespace FusionScratch.Tensors;
+
+public sealed partial class Tensor
+{
+    // ---- unary ---------------------------------------------------------------------------
+
+    private static Tensor MapUnary<TOp>(Tensor x) where TOp : IUnaryOp
+    {
+        var y = Zeros(x.Shape);
+        ElementwiseKernels.UnarySimd<TOp>(x.ReadContiguous(), y.Span);
+        return y;
+    }
+
+    /// <summary>Same-shape elementwise f(a, b) with no autodiff (used by backward rules).</summary>
+    private static Tensor MapBinary<TOp>(Tensor a, Tensor b) where TOp : IBinaryOp
+    {
+        var z = Zeros(a.Shape);
+        ElementwiseKernels.BinarySimd<TOp>(a.ReadContiguous(), b.ReadContiguous(), z.Span);
+        return z;
+    }
+
+    /// <summary>max(x, 0).</summary>
+    public Tensor Relu() => Record(MapUnary<Relu>(this), "relu", [this], g => [MapBinary<ReluBackward>(this, g)]);
+
+    /// <summary>x·σ(x) (swish).</summary>
+    public Tensor Silu() => Record(MapUnary<Silu>(this), "silu", [this], g => [MapBinary<SiluBackward>(this, g)]);
+
+    /// <summary>1 / (1 + e^−x).</summary>
+    public Tensor Sigmoid()
+    {
+        var y = MapUnary<Sigmoid>(this);
+        return Record(y, "sigmoid", [this], g => [MapBinary<SigmoidBackward>(y, g)]);
+    }
+
+    /// <summary>Hyperbolic tangent.</summary>
+    public Tensor Tanh()
+    {
+        var y = MapUnary<Tanh>(this);
+        return Record(y, "tanh", [this], g => [MapBinary<TanhBackward>(y, g)]);
+    }
+
+    /// <summary>e^x.</summary>
+    public Tensor Exp()
+    {
+        var y = MapUnary<Exp>(this);
+        return Record(y, "exp", [this], g => [MapBinary<Mul>(y, g)]);
+    }
+
+    /// <summary>Natural logarithm.</summary>
+    public Tensor Log() => Record(MapUnary<Log>(this), "log", [this], g => [MapBinary<LogBackward>(this, g)]);
+
+    /// <summary>x².</summary>
+    public Tensor Square() => Record(MapUnary<Square>(this), "square", [this], g => [MapBinary<SquareBackward>(this, g)]);
+
+    /// <summary>√x.</summary>
+    public Tensor Sqrt()
+    {
+        var y = MapUnary<Sqrt>(this);
+        return Record(y, "sqrt", [this], g => [MapBinary<SqrtBackward>(y, g)]);
+    }
+
+    /// <summary>−x.</summary>
+    public Tensor Neg() => Record(MapUnary<Neg>(this), "neg", [this], g => [MapUnary<Neg>(g)]);
+
+    // ---- binary with broadcasting ---------------------------------------------------------
+
+    private static Tensor MapBroadcast<TOp>(Tensor a, Tensor b, string op) where TOp : IBinaryOp
+    {
+        Shape shape = Shape.Broadcast(a.Shape, b.Shape, op);
+        var z = Zeros(shape);
+        if (a.Shape == shape && b.Shape == shape && a.IsContiguous && b.IsContiguous)
+        {
+            ElementwiseKernels.BinarySimd<TOp>(a.Span, b.Span, z.Span);
+            return z;
+        }
+        Layout la = a.Layout.Expand(shape), lb = b.Layout.Expand(shape);
+        ElementwiseKernels.BroadcastSimd<TOp>(
+            a.CpuArray.AsSpan(la.Offset), la.Strides,
+            b.CpuArray.AsSpan(lb.Offset), lb.Strides,
+            shape.Dims, z.Span);
+        return z;
+    }
+
+    /// <summary>a + b with broadcasting.</summary>
+    public static Tensor Add(Tensor a, Tensor b) =>
+        Record(MapBroadcast<Add>(a, b, "add"), "add", [a, b], g => [g.SumTo(a.Shape), g.SumTo(b.Shape)]);
+
+    /// <summary>a − b with broadcasting.</summary>
+    public static Tensor Sub(Tensor a, Tensor b) =>
+        Record(MapBroadcast<Sub>(a, b, "sub"), "sub", [a, b], g => [g.SumTo(a.Shape), MapUnary<Neg>(g).SumTo(b.Shape)]);
+
+    /// <summary>a ⊙ b with broadcasting.</summary>
+    public static Tensor Mul(Tensor a, Tensor b) =>
+        Record(MapBroadcast<Mul>(a, b, "mul"), "mul", [a, b], g =>
+            [a.RequiresGrad ? MapBroadcast<Mul>(g, b, "mul").SumTo(a.Shape) : null,
+             b.RequiresGrad ? MapBroadcast<Mul>(g, a, "mul").SumTo(b.Shape) : null]);
+
+    /// <summary>a / b with broadcasting.</summary>
+    public static Tensor Div(Tensor a, Tensor b)
+    {
+        var y = MapBroadcast<Div>(a, b, "div");
+        return Record(y, "div", [a, b], g =>
+            // d/da = g / b;  d/db = −g·a/b² = −(g·y)/b
+            [a.RequiresGrad ? MapBroadcast<Div>(g, b, "div").SumTo(a.Shape) : null,
+             b.RequiresGrad ? MapUnary<Neg>(MapBroadcast<Div>(MapBinary<Mul>(g, y), b, "div")).SumTo(b.Shape) : null]);
+    }
+
+    // ---- tensor–scalar ----------------------------------------------------------------------
+
+    private static Tensor MapScalar<TOp>(Tensor x, float s) where TOp : IBinaryOp
+    {
+        var y = Zeros(x.Shape);
+        ElementwiseKernels.ScalarSimd<TOp>(x.ReadContiguous(), s, y.Span);
+        return y;
+    }
+
+    private static Tensor MapScalarLeft<TOp>(float s, Tensor x) where TOp : IBinaryOp
+    {
+        var y = Zeros(x.Shape);
+        ElementwiseKernels.ScalarLeftSimd<TOp>(s, x.ReadContiguous(), y.Span);
+        return y;
+    }
+
+    /// <summary>x + s.</summary>
+    public Tensor AddScalar(float s) => Record(MapScalar<Add>(this, s), "add_scalar", [this], g => [g]);
+
+    /// <summary>x · s.</summary>
+    public Tensor MulScalar(float s) => Record(MapScalar<Mul>(this, s), "mul_scalar", [this], g => [MapScalar<Mul>(g, s)]);
+
+    /// <summary>s − x.</summary>
+    public Tensor RSubScalar(float s) => Record(MapScalarLeft<Sub>(s, this), "rsub_scalar", [this], g => [MapUnary<Neg>(g)]);
+
+    /// <summary>s / x.</summary>
+    public Tensor RDivScalar(float s)
+    {
+        var y = MapScalarLeft<Div>(s, this);
+        // d/dx (s/x) = −s/x² = −y/x
+        return Record(y, "rdiv_scalar", [this], g => [MapUnary<Neg>(MapBinary<Div>(MapBinary<Mul>(g, y), this))]);
+    }
+
+    public static Tensor operator +(Tensor a, Tensor b) => Add(a, b);
+    public static Tensor operator -(Tensor a, Tensor b) => Sub(a, b);
+    public static Tensor operator *(Tensor a, Tensor b) => Mul(a, b);
+    public static Tensor operator /(Tensor a, Tensor b) => Div(a, b);
+    public static Tensor operator -(Tensor a) => a.Neg();
+    public static Tensor operator +(Tensor a, float s) => a.AddScalar(s);
+    public static Tensor operator +(float s, Tensor a) => a.AddScalar(s);
+    public static Tensor operator -(Tensor a, float s) => a.AddScalar(-s);
+    public static Tensor operator -(float s, Tensor a) => a.RSubScalar(s);
+    public static Tensor operator *(Tensor a, float s) => a.MulScalar(s);
+    public static Tensor operator *(float s, Tensor a) => a.MulScalar(s);
+    public static Tensor operator /(Tensor a, float s) => a.MulScalar(1f / s);
+    public static Tensor operator /(float s, Tensor a) => a.RDivScalar(s);
+}

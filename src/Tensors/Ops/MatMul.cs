@@ -1,0 +1,60 @@
+// MatMul: C = op(A)·op(B) for matrices, with the transposes folded into the GEMM kernel rather
+// than materialised. A transposed view of a contiguous matrix (W.T) is recognised from its
+// strides and handed to the kernel as the original storage with the trans flag flipped.
+//
+// Backward (op(A) is M×K, op(B) is K×N, dC is M×N):
+//   d op(A) = dC·op(B)ᵀ   and   d op(B) = op(A)ᵀ·dC,
+// and when A is stored transposed its gradient is the transpose of that, which again is one
+// GEMM call with other flags — no transpose is ever copied.
+
+using FusionScratch.Kernels;
+
+namespace FusionScratch.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>Matrix product op(a)·op(b) of two rank-2 tensors.</summary>
+    public static Tensor MatMul(Tensor a, Tensor b, bool transposeA = false, bool transposeB = false)
+    {
+        if (a.Rank != 2 || b.Rank != 2)
+            throw new ArgumentException($"matmul needs two matrices, got shapes {a.Shape} and {b.Shape}");
+        int M = transposeA ? a.Shape[1] : a.Shape[0];
+        int K = transposeA ? a.Shape[0] : a.Shape[1];
+        int Kb = transposeB ? b.Shape[1] : b.Shape[0];
+        int N = transposeB ? b.Shape[0] : b.Shape[1];
+        if (K != Kb)
+            throw new ArgumentException($"matmul: shapes {a.Shape}{(transposeA ? "ᵀ" : "")} and {b.Shape}{(transposeB ? "ᵀ" : "")} do not align ({K} vs {Kb})");
+
+        var (aData, aT) = GemmOperand(a, transposeA);
+        var (bData, bT) = GemmOperand(b, transposeB);
+        var c = Zeros(M, N);
+        MatMulKernels.Simd(aData, aT, bData, bT, M, N, K, 1f, 0f, c.Span);
+
+        return Record(c, "matmul", [a, b], g =>
+        [
+            !a.RequiresGrad ? null
+                : transposeA ? MatMul(b, g, transposeB, true)    // A stored K×M: dA = op(B)·dCᵀ
+                             : MatMul(g, b, false, !transposeB), // dA = dC·op(B)ᵀ
+            !b.RequiresGrad ? null
+                : transposeB ? MatMul(g, a, true, transposeA)    // B stored N×K: dB = dCᵀ·op(A)
+                             : MatMul(a, g, !transposeA, false), // dB = op(A)ᵀ·dC
+        ]);
+    }
+
+    /// <summary>This matrix times <paramref name="other"/>.</summary>
+    public Tensor MatMul(Tensor other) => MatMul(this, other);
+
+    /// <summary>
+    /// Storage span and trans flag for the GEMM kernel: contiguous matrices go as they are, a
+    /// transposed view of a contiguous matrix goes as its source with the flag flipped, anything
+    /// else is packed first.
+    /// </summary>
+    private static (ReadOnlySpan<float> Data, bool Trans) GemmOperand(Tensor t, bool trans)
+    {
+        if (t.IsContiguous) return (t.CpuArray.AsSpan(t.Layout.Offset, t.Numel), trans);
+        var s = t.Layout.Strides;
+        if (s[0] == 1 && s[1] == t.Shape[0]) // column-major = transposed contiguous
+            return (t.CpuArray.AsSpan(t.Layout.Offset, t.Numel), !trans);
+        return (t.ReadContiguous(), trans);
+    }
+}

@@ -1,0 +1,96 @@
+// Reductions: sum, mean and max over all elements or along one axis, and argmax (no gradient).
+// Every reduction views its input as (outer, axis, inner) — the dimensions before, at and after
+// the reduced one — which is the layout ReduceKernels works on.
+//
+// Backward: sum broadcasts the gradient back over the reduced axis; mean does the same divided by
+// the axis length; max sends the gradient to the first position of the maximum only (ties go to
+// the first index, as argmax reports it).
+
+using FusionScratch.Kernels;
+
+namespace FusionScratch.Tensors;
+
+public sealed partial class Tensor
+{
+    private (int Outer, int Axis, int Inner) Split(int axis)
+    {
+        int outer = 1, inner = 1;
+        for (int d = 0; d < axis; d++) outer *= Shape[d];
+        for (int d = axis + 1; d < Rank; d++) inner *= Shape[d];
+        return (outer, Shape[axis], inner);
+    }
+
+    private Shape ReducedShape(int axis, bool keepDim)
+    {
+        var dims = Shape.ToArray().ToList();
+        if (keepDim) dims[axis] = 1; else dims.RemoveAt(axis);
+        return new Shape([.. dims]);
+    }
+
+    /// <summary>Sum of all elements (a scalar).</summary>
+    public Tensor Sum()
+    {
+        var y = Scalar(ReduceKernels.Sum(ReadContiguous()));
+        Shape inShape = Shape;
+        return Record(y, "sum", [this], g => [g.Expand(inShape.ToArray())]);
+    }
+
+    /// <summary>Sum along <paramref name="axis"/>.</summary>
+    public Tensor Sum(int axis, bool keepDim = false)
+    {
+        int a = Shape.NormalizeAxis(axis);
+        var (outer, n, inner) = Split(a);
+        var y = Zeros(ReducedShape(a, keepDim));
+        ReduceKernels.SumSimd(ReadContiguous(), outer, n, inner, y.Span);
+        Shape inShape = Shape, kept = ReducedShape(a, true);
+        return Record(y, "sum_axis", [this], g => [g.Reshape(kept.ToArray()).Expand(inShape.ToArray())]);
+    }
+
+    /// <summary>Mean of all elements (a scalar).</summary>
+    public Tensor Mean() => Numel == 0
+        ? throw new InvalidOperationException("mean of an empty tensor")
+        : Sum().MulScalar(1f / Numel);
+
+    /// <summary>Mean along <paramref name="axis"/>.</summary>
+    public Tensor Mean(int axis, bool keepDim = false)
+    {
+        int n = Shape[axis];
+        if (n == 0) throw new InvalidOperationException($"mean along an empty axis {axis} of shape {Shape}");
+        return Sum(axis, keepDim).MulScalar(1f / n);
+    }
+
+    /// <summary>Maximum along <paramref name="axis"/>; the gradient goes to the first maximal element.</summary>
+    public Tensor Max(int axis, bool keepDim = false)
+    {
+        int a = Shape.NormalizeAxis(axis);
+        var (outer, n, inner) = Split(a);
+        if (n == 0) throw new InvalidOperationException($"max along an empty axis {axis} of shape {Shape}");
+        var x = ReadContiguous();
+        var y = Zeros(ReducedShape(a, keepDim));
+        ReduceKernels.MaxSimd(x, outer, n, inner, y.Span);
+        Shape inShape = Shape;
+        return Record(y, "max_axis", [this], g =>
+        {
+            var idx = new int[outer * inner];
+            ReduceKernels.ArgMaxSimd(ReadContiguous(), outer, n, inner, idx);
+            var gd = g.ReadContiguous();
+            var dx = Zeros(inShape);
+            var d = dx.Span;
+            for (int o = 0; o < outer; o++)
+                for (int i = 0; i < inner; i++)
+                    d[(o * n + idx[o * inner + i]) * inner + i] = gd[o * inner + i];
+            return [dx];
+        });
+    }
+
+    /// <summary>Index of the first maximum along <paramref name="axis"/>, for every other index (row-major).</summary>
+    public int[] ArgMax(int axis = -1)
+    {
+        int a = Shape.NormalizeAxis(axis);
+        var (outer, n, inner) = Split(a);
+        if (n == 0) throw new InvalidOperationException($"argmax along an empty axis {axis} of shape {Shape}");
+        var idx = new int[outer * inner];
+        ReduceKernels.ArgMaxSimd(ReadContiguous(), outer, n, inner, idx);
+        return idx;
+    }
+}
