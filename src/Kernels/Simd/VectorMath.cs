@@ -13,6 +13,10 @@
 //           (1 − t)/(1 + t) with t = e^(−2|x|) above, sign put back at the end (about 2 ulp).
 //   Sigmoid 1/(1+t) or t/(1+t) with t = e^(−|x|): one Exp, one division, never overflows.
 //
+// Every function is AggressiveInlining: called rather than inlined, each Vector512 argument and
+// result goes through the stack, and Exp inside Tanh inside the kernel loop became three calls
+// per vector (tanh over 64K floats: 40 µs called, 21 µs inlined).
+//
 // The special-value fix-ups are selects done once per vector: cheaper than branching per lane,
 // and the kernels stay branch-free. All three widths carry the same code line for line: the BCL
 // has no public generic vector interface to write it once (ISimdVector is internal), the same
@@ -23,6 +27,7 @@
 // Run: dotnet test --filter "FullyQualifiedName~VectorMathTests"
 //      dotnet run --project src/Runner -- kernel exp   (the elementwise kernels that use it)
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace FusionScratch.Kernels.Simd;
@@ -58,6 +63,7 @@ public static class VectorMath
                          T3 = 1.33314422036e-1f, T4 = -3.33332819422e-1f;
 
     /// <summary>e^x lane-wise (max error 1 ulp; results below 2^−126 are correctly scaled denormals).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp(Vector512<float> x)
     {
         // MaxNative/MinNative are single instructions; the IEEE Max/Min would add NaN fix-ups we
@@ -87,6 +93,7 @@ public static class VectorMath
     }
 
     /// <summary>Natural log lane-wise (max error 1 ulp): log 0 = −∞, log x&lt;0 = NaN, log +∞ = +∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Log(Vector512<float> x)
     {
         // Denormal inputs have no implicit leading 1: scale them by 2^23 into the normal range
@@ -124,6 +131,7 @@ public static class VectorMath
     }
 
     /// <summary>tanh x lane-wise (max error 2 ulp), odd and exact at ±0, ±1 at ±∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tanh(Vector512<float> x)
     {
         // Work on |x| and put the sign back at the end: that keeps tanh odd and −0 → −0.
@@ -146,6 +154,7 @@ public static class VectorMath
     }
 
     /// <summary>σ(x) = 1/(1 + e^(−x)) lane-wise (max error 2 ulp), 0 at −∞, 1 at +∞, never overflowing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Sigmoid(Vector512<float> x)
     {
         // t = e^(−|x|) is in (0, 1]: σ(x) = 1/(1+t) for x ≥ 0 and t/(1+t) for x < 0. The naive
@@ -157,6 +166,7 @@ public static class VectorMath
     }
 
     /// <summary>e^x lane-wise (max error 1 ulp; results below 2^−126 are correctly scaled denormals).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Exp(Vector256<float> x)
     {
         // MaxNative/MinNative are single instructions; the IEEE Max/Min would add NaN fix-ups we
@@ -186,6 +196,7 @@ public static class VectorMath
     }
 
     /// <summary>Natural log lane-wise (max error 1 ulp): log 0 = −∞, log x&lt;0 = NaN, log +∞ = +∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Log(Vector256<float> x)
     {
         // Denormal inputs have no implicit leading 1: scale them by 2^23 into the normal range
@@ -223,6 +234,7 @@ public static class VectorMath
     }
 
     /// <summary>tanh x lane-wise (max error 2 ulp), odd and exact at ±0, ±1 at ±∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Tanh(Vector256<float> x)
     {
         // Work on |x| and put the sign back at the end: that keeps tanh odd and −0 → −0.
@@ -245,6 +257,7 @@ public static class VectorMath
     }
 
     /// <summary>σ(x) = 1/(1 + e^(−x)) lane-wise (max error 2 ulp), 0 at −∞, 1 at +∞, never overflowing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Sigmoid(Vector256<float> x)
     {
         // t = e^(−|x|) is in (0, 1]: σ(x) = 1/(1+t) for x ≥ 0 and t/(1+t) for x < 0. The naive
@@ -256,6 +269,7 @@ public static class VectorMath
     }
 
     /// <summary>e^x lane-wise (max error 1 ulp; results below 2^−126 are correctly scaled denormals).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Exp(Vector128<float> x)
     {
         // MaxNative/MinNative are single instructions; the IEEE Max/Min would add NaN fix-ups we
@@ -285,6 +299,7 @@ public static class VectorMath
     }
 
     /// <summary>Natural log lane-wise (max error 1 ulp): log 0 = −∞, log x&lt;0 = NaN, log +∞ = +∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Log(Vector128<float> x)
     {
         // Denormal inputs have no implicit leading 1: scale them by 2^23 into the normal range
@@ -322,6 +337,7 @@ public static class VectorMath
     }
 
     /// <summary>tanh x lane-wise (max error 2 ulp), odd and exact at ±0, ±1 at ±∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Tanh(Vector128<float> x)
     {
         // Work on |x| and put the sign back at the end: that keeps tanh odd and −0 → −0.
@@ -344,6 +360,7 @@ public static class VectorMath
     }
 
     /// <summary>σ(x) = 1/(1 + e^(−x)) lane-wise (max error 2 ulp), 0 at −∞, 1 at +∞, never overflowing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Sigmoid(Vector128<float> x)
     {
         // t = e^(−|x|) is in (0, 1]: σ(x) = 1/(1+t) for x ≥ 0 and t/(1+t) for x < 0. The naive
