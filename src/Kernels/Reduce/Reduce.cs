@@ -292,7 +292,7 @@ public static class ReduceKernels
 
     private static void ArgMaxBlock(ReadOnlySpan<float> x, int axis, int inner, Span<int> y, int o0, int o1, int j0, int j1)
     {
-        Span<float> best = inner == 1 ? default : stackalloc float[ColumnTile];
+        Span<float> best = inner == 1 ? default : stackalloc float[Math.Min(inner, ColumnTile)];
         for (int o = o0; o < o1; o++)
         {
             if (inner == 1)
