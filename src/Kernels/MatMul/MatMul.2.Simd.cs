@@ -1,0 +1,144 @@
+// MatMul, variant 2 — the first SIMD step: reorder the loops so the inner loop is contiguous.
+//
+// Shapes: op(A) is (M,K), op(B) is (K,N), C is (M,N), row-major; see MatMul.1.Naive.cs.
+// What changes from variant 1, and why:
+//   - Loop order i, k, j instead of i, j, k. Row i of C is built as Σk a[i,k]·(row k of B): the
+//     inner loop is an AXPY, c[i,:] += a[i,k]·b[k,:], over two contiguous rows, so it runs as
+//     Vector512 (else Vector256, then Vector128) fused multiply-adds with unit-stride loads. The
+//     row of C (N floats) stays in L1 while all K rows of B stream past.
+//   - transB: B is stored (N,K), so b[k,:] would be strided. We first transpose B into a
+//     (K,N) scratch from ArrayPool (O(N·K) copies against O(M·N·K) multiply-adds, and pooled, so
+//     no allocation in steady state) and run the same inner loop. The alternative — a dot product
+//     along K per c[i,j] — is contiguous only when A is not transposed too, and ends each output
+//     with a horizontal add; one inner loop for all four cases is easier to read and to tune.
+//   - transA: a[i,k] is one scalar per (i,k) (K·M of them against M·N·K multiply-adds), so the
+//     stride does not matter and A is read in place.
+//   - Threads: rows of C are split across Parallelism.For; each thread owns whole rows, so no
+//     two threads write the same cache line except at chunk edges.
+//   - alpha is folded into a[i,k] (alpha·a[i,k] then the FMA), so the rounding differs from
+//     Naive's alpha·Σ; the FMA rounds once per step where Naive rounds twice.
+// Still slow next to BLAS: every k re-loads and re-stores the whole row of C (one store per FMA,
+// so at most half the FMA peak), and nothing is kept in registers across k. That is what the
+// packed, register-tiled GEMM (MatMul.3.Packed.cs, next) fixes.
+//
+//   dotnet run --project src/Runner -- kernel matmul --variant 2
+
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace FusionScratch.Kernels;
+
+public static partial class MatMulKernels
+{
+    /// <summary>Multiply-adds a thread should get at least; smaller products stay on the calling thread.</summary>
+    internal const int SimdParallelThreshold = 1 << 17;
+
+    /// <summary>
+    /// GEMM with a vectorised AXPY inner loop (i-k-j order), rows of C split across threads:
+    /// effectively computes c[i,j] = alpha·Σk op(A)[i,k]·op(B)[k,j] + beta·c[i,j]. Matches
+    /// <see cref="Naive"/> within rounding. beta = 0 overwrites C (NaN in C is ignored);
+    /// alpha = 0 reads neither A nor B.
+    /// </summary>
+    public static unsafe void Simd(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
+        int M, int N, int K, float alpha, float beta, Span<float> c)
+    {
+        CheckGemm(a.Length, transA, b.Length, transB, M, N, K, c.Length);
+        // a is (M,K) row-major, or (K,M) if transA; b is (K,N), or (N,K) if transB; c is (M,N)
+        if (M == 0 || N == 0) return;
+        if (alpha == 0f || K == 0)
+        {
+            ScaleByBeta(c, beta); // BLAS quick return: A and B are not read
+            return;
+        }
+
+        float[]? scratch = null;
+        try
+        {
+            ReadOnlySpan<float> bkn = b; // B as (K,N) row-major
+            if (transB)
+            {
+                scratch = ArrayPool<float>.Shared.Rent(K * N);
+                TransposeInto(b, N, K, scratch.AsSpan(0, K * N));
+                bkn = scratch.AsSpan(0, K * N);
+            }
+
+            long work = (long)M * N * K;
+            if (Parallelism.Threads == 1 || M < 2 || work < 2L * SimdParallelThreshold)
+            {
+                SimdRows(a, transA, bkn, M, N, K, alpha, beta, c, 0, M);
+                return;
+            }
+            fixed (float* pa = a, pb = bkn, pc = c)
+            {
+                // Spans cannot be captured by the lambda, so each chunk rebuilds them from the pinned pointers.
+                float* ap = pa, bp = pb, cp = pc;
+                int an = a.Length, bn = bkn.Length, cn = c.Length;
+                int minRows = (int)Math.Max(1, SimdParallelThreshold / Math.Max(1L, (long)N * K));
+                Parallelism.For(M, minRows, (i0, i1) =>
+                    SimdRows(new ReadOnlySpan<float>(ap, an), transA, new ReadOnlySpan<float>(bp, bn), M, N, K, alpha, beta,
+                        new Span<float>(cp, cn), i0, i1));
+            }
+        }
+        finally
+        {
+            if (scratch != null) ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>Rows [i0, i1) of C: c[i,:] = beta·c[i,:], then c[i,:] += (alpha·a[i,k])·b[k,:] for every k.</summary>
+    private static void SimdRows(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> bkn, int M, int N, int K,
+        float alpha, float beta, Span<float> c, int i0, int i1)
+    {
+        for (int i = i0; i < i1; i++)
+        {
+            Span<float> ci = c.Slice(i * N, N);
+            ScaleByBeta(ci, beta);
+            for (int k = 0; k < K; k++)
+            {
+                float aik = alpha * (transA ? a[k * M + i] : a[i * K + k]);
+                Axpy(aik, bkn.Slice(k * N, N), ci);
+            }
+        }
+    }
+
+    /// <summary>y[j] += s·x[j] with fused multiply-adds, width ladder 512 → 256 → 128 → scalar tail of at most 3.</summary>
+    private static void Axpy(float s, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int n = x.Length, j = 0;
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var sv = Vector512.Create(s);
+            for (; j <= n - 16; j += 16)
+                Vector512.FusedMultiplyAdd(sv, Vector512.LoadUnsafe(ref xr, (nuint)j), Vector512.LoadUnsafe(ref yr, (nuint)j))
+                    .StoreUnsafe(ref yr, (nuint)j);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var sv = Vector256.Create(s);
+            for (; j <= n - 8; j += 8)
+                Vector256.FusedMultiplyAdd(sv, Vector256.LoadUnsafe(ref xr, (nuint)j), Vector256.LoadUnsafe(ref yr, (nuint)j))
+                    .StoreUnsafe(ref yr, (nuint)j);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var sv = Vector128.Create(s);
+            for (; j <= n - 4; j += 4)
+                Vector128.FusedMultiplyAdd(sv, Vector128.LoadUnsafe(ref xr, (nuint)j), Vector128.LoadUnsafe(ref yr, (nuint)j))
+                    .StoreUnsafe(ref yr, (nuint)j);
+        }
+        for (; j < n; j++)
+            Unsafe.Add(ref yr, j) = MathF.FusedMultiplyAdd(s, Unsafe.Add(ref xr, j), Unsafe.Add(ref yr, j));
+    }
+
+    /// <summary>dst (cols, rows) = transpose of src (rows, cols), both row-major. Plain loops: O(rows·cols), off the hot path.</summary>
+    private static void TransposeInto(ReadOnlySpan<float> src, int rows, int cols, Span<float> dst)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int q = 0; q < cols; q++)
+                dst[q * rows + r] = src[r * cols + q];
+    }
+}
