@@ -22,7 +22,11 @@ public static class Program
         Description = "Threads for the kernels (default: all cores)",
         DefaultValueFactory = _ => Environment.ProcessorCount,
         Recursive = true,
-        Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"--threads must be at least 1, got {r.GetValueOrDefault<int>()}"); } },
+        Validators =
+        {
+            // Runs before conversion errors are reported, so only judge values that parse.
+            r => { if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, out int n) && n < 1) r.AddError($"--threads must be at least 1, got {n}"); },
+        },
     };
 
     public static RootCommand BuildRoot()

@@ -10,6 +10,8 @@
 // copy otherwise; op outputs are always fresh contiguous tensors.
 
 using FusionScratch.Kernels;
+using FusionScratch.Kernels.Elementwise;
+using FusionScratch.Kernels.Layout;
 
 namespace FusionScratch.Tensors;
 
@@ -105,6 +107,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>One element by index (slow; for tests and inspection).</summary>
+    [System.Runtime.CompilerServices.IndexerName("Element")]
     public float this[params int[] index] => CpuArray[Layout.IndexOf(index)];
 
     /// <summary>Attaches the node that produced this tensor (called by ops when recording).</summary>

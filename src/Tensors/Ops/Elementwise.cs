@@ -7,6 +7,8 @@
 // recomputing; rules of broadcast ops sum the gradient back to each operand's shape (SumTo).
 
 using FusionScratch.Kernels;
+using FusionScratch.Kernels.Elementwise;
+using FusionScratch.Kernels.Layout;
 using FusionScratch.Kernels.Simd;
 
 namespace FusionScratch.Tensors;

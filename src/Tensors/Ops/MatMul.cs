@@ -8,6 +8,8 @@
 // GEMM call with other flags — no transpose is ever copied.
 
 using FusionScratch.Kernels;
+using FusionScratch.Kernels.Elementwise;
+using FusionScratch.Kernels.Layout;
 
 namespace FusionScratch.Tensors;
 
@@ -25,8 +27,8 @@ public sealed partial class Tensor
         if (K != Kb)
             throw new ArgumentException($"matmul: shapes {a.Shape}{(transposeA ? "ᵀ" : "")} and {b.Shape}{(transposeB ? "ᵀ" : "")} do not align ({K} vs {Kb})");
 
-        var (aData, aT) = GemmOperand(a, transposeA);
-        var (bData, bT) = GemmOperand(b, transposeB);
+        ReadOnlySpan<float> aData = GemmOperand(a, transposeA, out bool aT);
+        ReadOnlySpan<float> bData = GemmOperand(b, transposeB, out bool bT);
         var c = Zeros(M, N);
         MatMulKernels.Simd(aData, aT, bData, bT, M, N, K, 1f, 0f, c.Span);
 
@@ -49,12 +51,16 @@ public sealed partial class Tensor
     /// transposed view of a contiguous matrix goes as its source with the flag flipped, anything
     /// else is packed first.
     /// </summary>
-    private static (ReadOnlySpan<float> Data, bool Trans) GemmOperand(Tensor t, bool trans)
+    private static ReadOnlySpan<float> GemmOperand(Tensor t, bool trans, out bool kernelTrans)
     {
-        if (t.IsContiguous) return (t.CpuArray.AsSpan(t.Layout.Offset, t.Numel), trans);
+        kernelTrans = trans;
+        if (t.IsContiguous) return t.CpuArray.AsSpan(t.Layout.Offset, t.Numel);
         var s = t.Layout.Strides;
         if (s[0] == 1 && s[1] == t.Shape[0]) // column-major = transposed contiguous
-            return (t.CpuArray.AsSpan(t.Layout.Offset, t.Numel), !trans);
-        return (t.ReadContiguous(), trans);
+        {
+            kernelTrans = !trans;
+            return t.CpuArray.AsSpan(t.Layout.Offset, t.Numel);
+        }
+        return t.ReadContiguous();
     }
 }

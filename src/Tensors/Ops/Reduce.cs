@@ -7,6 +7,8 @@
 // the first index, as argmax reports it).
 
 using FusionScratch.Kernels;
+using FusionScratch.Kernels.Elementwise;
+using FusionScratch.Kernels.Layout;
 
 namespace FusionScratch.Tensors;
 

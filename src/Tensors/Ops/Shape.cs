@@ -4,6 +4,8 @@
 // sum over the broadcast dimensions; Slice's scatters into zeros.
 
 using FusionScratch.Kernels;
+using FusionScratch.Kernels.Elementwise;
+using FusionScratch.Kernels.Layout;
 
 namespace FusionScratch.Tensors;
 
@@ -174,7 +176,7 @@ public sealed partial class Tensor
         Tensor t = this;
         int lead = Rank - target.Rank;
         if (lead < 0) throw new ArgumentException($"sum_to: cannot reduce shape {Shape} to the higher-rank {target}");
-        if (lead > 0) t = t.Reshape([.. new[] { -1 }, .. target.ToArray()]).Sum(0);
+        if (lead > 0) t = t.Reshape([-1, .. Shape.ToArray()[lead..]]).Sum(0);
         for (int d = 0; d < target.Rank; d++)
             if (target[d] == 1 && t.Shape[d] != 1) t = t.Sum(d, keepDim: true);
         if (t.Shape != target) throw new ArgumentException($"sum_to: shape {Shape} does not broadcast to {target}");

@@ -6,6 +6,8 @@
 // chaining log-softmax and a gather.
 
 using FusionScratch.Kernels;
+using FusionScratch.Kernels.Elementwise;
+using FusionScratch.Kernels.Layout;
 
 namespace FusionScratch.Tensors;
 
