@@ -18,7 +18,8 @@
 //
 // In place: y may be x for Softmax and LogSoftmax, dx may be dy (or y) for the backward passes,
 // and dLogits may be probs. A row holding +∞, or only −∞, gives NaN (as in PyTorch). Empty
-// inputs (R = 0 or C = 0) do nothing.
+// inputs (R = 0, or C = 0 outside cross-entropy) do nothing; cross-entropy with C = 0 and R > 0
+// throws, since no label is valid.
 //
 //   dotnet run --project src/Runner -- kernel softmax --variant 2
 //   dotnet run --project src/Runner -- kernel crossentropy --variant 2
