@@ -158,15 +158,20 @@ public static class ReduceKernels
     /// Index of the maximum over the middle axis, vectorised: same result as <see cref="ArgMaxNaive"/>
     /// (first index on ties, first NaN wins). Throws when axis = 0.
     /// </summary>
-    public static unsafe void ArgMaxSimd(ReadOnlySpan<float> x, int outer, int axis, int inner, Span<int> y)
+    public static void ArgMaxSimd(ReadOnlySpan<float> x, int outer, int axis, int inner, Span<int> y)
     {
         CheckShapes("argmax", x.Length, outer, axis, inner, y.Length);
         CheckArgMaxAxis(axis);
         if (RunsInline(x.Length))
-        {
             ArgMaxBlock(x, axis, inner, y, 0, outer, 0, inner);
-            return;
-        }
+        else
+            ArgMaxParallel(x, outer, axis, inner, y);
+    }
+
+    // Kept apart from ArgMaxSimd because the lambda captures parameters: C# allocates the closure
+    // on entry to the method that declares them, and the inline path must not allocate.
+    private static unsafe void ArgMaxParallel(ReadOnlySpan<float> x, int outer, int axis, int inner, Span<int> y)
+    {
         fixed (float* px = x)
         fixed (int* py = y)
         {
@@ -245,14 +250,20 @@ public static class ReduceKernels
 
     // ─── Simd internals ──────────────────────────────────────────────────────────────────
 
-    private static unsafe void ReduceSimd<TOp>(ReadOnlySpan<float> x, int outer, int axis, int inner, Span<float> y)
+    private static void ReduceSimd<TOp>(ReadOnlySpan<float> x, int outer, int axis, int inner, Span<float> y)
         where TOp : IReduceOp
     {
         if (RunsInline(x.Length))
-        {
             ReduceBlock<TOp>(x, axis, inner, y, 0, outer, 0, inner);
-            return;
-        }
+        else
+            ReduceParallel<TOp>(x, outer, axis, inner, y);
+    }
+
+    // Kept apart from ReduceSimd because the lambda captures parameters: C# allocates the closure
+    // on entry to the method that declares them, and the inline path must not allocate.
+    private static unsafe void ReduceParallel<TOp>(ReadOnlySpan<float> x, int outer, int axis, int inner, Span<float> y)
+        where TOp : IReduceOp
+    {
         fixed (float* px = x, py = y)
         {
             // Spans cannot be captured by the lambda, so each chunk rebuilds them from the pinned pointers.

@@ -18,7 +18,8 @@
 //
 // In place: y may be x for Softmax and LogSoftmax, dx may be dy (or y) for the backward passes,
 // and dLogits may be probs. A row holding +∞, or only −∞, gives NaN (as in PyTorch). Empty
-// inputs (R = 0 or C = 0) do nothing.
+// inputs (R = 0, or C = 0 outside cross-entropy) do nothing; cross-entropy with C = 0 and R > 0
+// throws, since no label is valid.
 //
 //   dotnet run --project src/Runner -- kernel softmax --variant 2
 //   dotnet run --project src/Runner -- kernel crossentropy --variant 2
@@ -175,15 +176,18 @@ public static class SoftmaxKernels
     // ─── 2. Simd ─────────────────────────────────────────────────────────────────────────
 
     /// <summary>Softmax over each row, vectorised and threaded: effectively computes y[r,c] = e^x[r,c] / Σk e^x[r,k]. y may be x.</summary>
-    public static unsafe void SoftmaxSimd(ReadOnlySpan<float> x, int rows, int cols, Span<float> y)
+    public static void SoftmaxSimd(ReadOnlySpan<float> x, int rows, int cols, Span<float> y)
     {
         CheckMatrix("softmax", "x", x.Length, rows, cols);
         CheckMatrix("softmax", "y", y.Length, rows, cols);
         if (RunsInline(rows, cols))
-        {
             SoftmaxRows(x, cols, y, 0, rows);
-            return;
-        }
+        else
+            SoftmaxParallel(x, rows, cols, y);
+    }
+
+    private static unsafe void SoftmaxParallel(ReadOnlySpan<float> x, int rows, int cols, Span<float> y)
+    {
         fixed (float* px = x, py = y)
         {
             // Spans cannot be captured by the lambda, so each chunk rebuilds them from the pinned pointers.
@@ -195,15 +199,18 @@ public static class SoftmaxKernels
     }
 
     /// <summary>Log-softmax over each row, vectorised and threaded: effectively computes y[r,c] = x[r,c] − log Σk e^x[r,k]. y may be x.</summary>
-    public static unsafe void LogSoftmaxSimd(ReadOnlySpan<float> x, int rows, int cols, Span<float> y)
+    public static void LogSoftmaxSimd(ReadOnlySpan<float> x, int rows, int cols, Span<float> y)
     {
         CheckMatrix("log-softmax", "x", x.Length, rows, cols);
         CheckMatrix("log-softmax", "y", y.Length, rows, cols);
         if (RunsInline(rows, cols))
-        {
             LogSoftmaxRows(x, cols, y, 0, rows);
-            return;
-        }
+        else
+            LogSoftmaxParallel(x, rows, cols, y);
+    }
+
+    private static unsafe void LogSoftmaxParallel(ReadOnlySpan<float> x, int rows, int cols, Span<float> y)
+    {
         fixed (float* px = x, py = y)
         {
             float* xp = px, yp = py;
@@ -214,16 +221,19 @@ public static class SoftmaxKernels
     }
 
     /// <summary>Softmax backward, vectorised and threaded: effectively computes dx[r,c] = y[r,c]·(dy[r,c] − Σk dy[r,k]·y[r,k]).</summary>
-    public static unsafe void SoftmaxBackwardSimd(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
+    public static void SoftmaxBackwardSimd(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
     {
         CheckMatrix("softmax backward", "y", y.Length, rows, cols);
         CheckMatrix("softmax backward", "dy", dy.Length, rows, cols);
         CheckMatrix("softmax backward", "dx", dx.Length, rows, cols);
         if (RunsInline(rows, cols))
-        {
             SoftmaxBackwardRows(y, dy, cols, dx, 0, rows);
-            return;
-        }
+        else
+            SoftmaxBackwardParallel(y, dy, rows, cols, dx);
+    }
+
+    private static unsafe void SoftmaxBackwardParallel(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
+    {
         fixed (float* py = y, pdy = dy, pdx = dx)
         {
             float* yp = py, dyp = pdy, dxp = pdx;
@@ -234,16 +244,19 @@ public static class SoftmaxKernels
     }
 
     /// <summary>Log-softmax backward, vectorised and threaded: effectively computes dx[r,c] = dy[r,c] − e^y[r,c]·Σk dy[r,k].</summary>
-    public static unsafe void LogSoftmaxBackwardSimd(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
+    public static void LogSoftmaxBackwardSimd(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
     {
         CheckMatrix("log-softmax backward", "y", y.Length, rows, cols);
         CheckMatrix("log-softmax backward", "dy", dy.Length, rows, cols);
         CheckMatrix("log-softmax backward", "dx", dx.Length, rows, cols);
         if (RunsInline(rows, cols))
-        {
             LogSoftmaxBackwardRows(y, dy, cols, dx, 0, rows);
-            return;
-        }
+        else
+            LogSoftmaxBackwardParallel(y, dy, rows, cols, dx);
+    }
+
+    private static unsafe void LogSoftmaxBackwardParallel(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
+    {
         fixed (float* py = y, pdy = dy, pdx = dx)
         {
             float* yp = py, dyp = pdy, dxp = pdx;
@@ -258,15 +271,19 @@ public static class SoftmaxKernels
     /// probs[r,:] = softmax(logits[r,:]) and losses[r] = log Σc e^logits[r,c] − logits[r, labels[r]].
     /// Labels are all checked before anything is written.
     /// </summary>
-    public static unsafe void CrossEntropyForwardSimd(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int rows, int cols,
+    public static void CrossEntropyForwardSimd(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int rows, int cols,
         Span<float> probs, Span<float> losses)
     {
         CheckCrossEntropy("cross-entropy forward", "logits", logits.Length, labels, rows, cols, "probs", probs.Length, "losses", losses.Length);
         if (RunsInline(rows, cols))
-        {
             CrossEntropyForwardRows(logits, labels, cols, probs, losses, 0, rows);
-            return;
-        }
+        else
+            CrossEntropyForwardParallel(logits, labels, rows, cols, probs, losses);
+    }
+
+    private static unsafe void CrossEntropyForwardParallel(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int rows, int cols,
+        Span<float> probs, Span<float> losses)
+    {
         fixed (float* px = logits, pp = probs, pl = losses)
         fixed (int* pt = labels)
         {
@@ -283,15 +300,19 @@ public static class SoftmaxKernels
     /// Fused softmax + cross-entropy backward, vectorised and threaded: effectively computes
     /// dLogits[r,c] = (probs[r,c] − [c = labels[r]])·dLosses[r]. Labels are all checked before anything is written.
     /// </summary>
-    public static unsafe void CrossEntropyBackwardSimd(ReadOnlySpan<float> probs, ReadOnlySpan<int> labels, ReadOnlySpan<float> dLosses,
+    public static void CrossEntropyBackwardSimd(ReadOnlySpan<float> probs, ReadOnlySpan<int> labels, ReadOnlySpan<float> dLosses,
         int rows, int cols, Span<float> dLogits)
     {
         CheckCrossEntropy("cross-entropy backward", "probs", probs.Length, labels, rows, cols, "dLogits", dLogits.Length, "dLosses", dLosses.Length);
         if (RunsInline(rows, cols))
-        {
             CrossEntropyBackwardRows(probs, labels, dLosses, cols, dLogits, 0, rows);
-            return;
-        }
+        else
+            CrossEntropyBackwardParallel(probs, labels, dLosses, rows, cols, dLogits);
+    }
+
+    private static unsafe void CrossEntropyBackwardParallel(ReadOnlySpan<float> probs, ReadOnlySpan<int> labels, ReadOnlySpan<float> dLosses,
+        int rows, int cols, Span<float> dLogits)
+    {
         fixed (float* pp = probs, pg = dLosses, pd = dLogits)
         fixed (int* pt = labels)
         {
@@ -303,6 +324,10 @@ public static class SoftmaxKernels
                     cols, new Span<float>(dp, n), r0, r1));
         }
     }
+
+    // The *Parallel methods are kept apart from the public ones because their lambdas capture
+    // parameters: C# allocates the closure on entry to the method that declares them, and the
+    // single-threaded path must not allocate.
 
     // ─── Simd row loops (one call per thread chunk [r0, r1)) ─────────────────────────────
 
