@@ -22,6 +22,15 @@ public delegate void GemmKernel(ReadOnlySpan<float> a, bool transA, ReadOnlySpan
 
 public static partial class MatMulKernels
 {
+    /// <summary>
+    /// The GEMM the rest of the engine calls (Tensor.MatMul, convolutions, Gram matrices): the
+    /// fastest correct variant for the shape. Today that is <see cref="Simd"/>; the packed GEMM
+    /// takes over when it lands.
+    /// </summary>
+    public static void Gemm(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
+        int M, int N, int K, float alpha, float beta, Span<float> c) =>
+        Simd(a, transA, b, transB, M, N, K, alpha, beta, c);
+
     /// <summary>Validates GEMM arguments; the message names the shapes, e.g. "matmul: a has 12 elements, expected M×K = 3×5 = 15".</summary>
     internal static void CheckGemm(int aLength, bool transA, int bLength, bool transB, int M, int N, int K, int cLength)
     {

@@ -30,7 +30,7 @@ public sealed partial class Tensor
         ReadOnlySpan<float> aData = GemmOperand(a, transposeA, out bool aT);
         ReadOnlySpan<float> bData = GemmOperand(b, transposeB, out bool bT);
         var c = Zeros(M, N);
-        MatMulKernels.Simd(aData, aT, bData, bT, M, N, K, 1f, 0f, c.Span);
+        MatMulKernels.Gemm(aData, aT, bData, bT, M, N, K, 1f, 0f, c.Span);
 
         return Record(c, "matmul", [a, b], g =>
         [
