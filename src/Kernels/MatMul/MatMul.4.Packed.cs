@@ -1,0 +1,287 @@
+// MatMul, variant 4 — packed, cache-blocked, register-tiled, multi-threaded GEMM (BLIS / GotoBLAS).
+//
+// Shapes: op(A) is (M,K), op(B) is (K,N), C is (M,N), row-major; A is stored (M,K), or (K,M) when
+// transA; B is stored (K,N), or (N,K) when transB. See GemmKernel.cs for the BLAS conventions.
+// What changes from variant 2 (Simd), and why:
+//   - Register tiling. An MR×NR = 12×32 tile of C stays in 24 zmm registers for a whole rank-KC
+//     update (MicroKernel12x32.cs): per k, 2 loads of B and 12 broadcasts of A feed 24 FMAs, where
+//     variant 2 loaded and stored C for every 4 FMAs. This alone is most of the speed-up.
+//   - Packing (Pack.cs). The micro-kernel reads its operands as contiguous micro-panels: a block
+//     of op(A) (MC×KC) and a block of op(B) (KC×NC) are copied into aligned buffers first. The
+//     copies cost O(M·K + K·N) against O(M·N·K) FMAs, and buy unit-stride, conflict-free, TLB-
+//     friendly reads; transposed operands are handled by the copy, so one micro-kernel serves all
+//     four transA/transB cases. alpha is folded into packed B.
+//   - Cache blocking (GemmBlocking.cs). The five loops around the micro-kernel (BLIS numbering):
+//       loop 5  jc over N in NC steps        B block KC×NC, packed once, shared by the threads (L3)
+//       loop 4  pc over K in KC steps        rank-KC updates; the first one applies beta
+//       loop 3  ic over M in MC steps        A block MC×KC, packed by each thread for itself (L2)
+//       loop 2  jr over NC in NR steps       one KC×NR micro-panel of B, reused by every A panel (L1)
+//       loop 1  ir over MC in MR steps       one MR×KC micro-panel of A
+//       micro-kernel: kc rank-1 updates of the MR×NR tile in registers
+//   - Threads. For each (jc, pc) block, the threads first pack B̃ together (split by micro-panel),
+//     then split the product: by MR-row panels of M (loop 3, each thread packing its own A
+//     blocks) when M has the panels to spare, else by NR-column panels of the block (loop 2, each
+//     thread packing all of the — then small — A). M = 21632, N = 64 (convolution) splits M;
+//     M = 64, N = 21632 splits N. Two Parallelism.For calls per (jc, pc) block; with one thread,
+//     or a product too small to pay for a wake-up, both run inline.
+//   - No allocation per call: the packing buffers are native, 64-byte aligned, per thread and
+//     grown on demand (GemmWorkspace below); the loop bodies are delegates cached per thread;
+//     Parallelism.For dispatches to a persistent pool without allocating.
+//   - Edges: panels past M or N are zero-padded by the packing, so the micro-kernel always runs
+//     its full loop and writes back only the valid part (masked stores); K % KC needs nothing.
+//   - Micro-kernel choice at run time: Vector512 (12×32) when it is hardware-accelerated, else
+//     Vector256 (MicroKernel6x16.cs); with neither (no 256-bit SIMD at all) Packed calls Simd.
+//
+//   dotnet run --project src/Runner -- kernel matmul --variant 4
+
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace FusionScratch.Kernels;
+
+/// <summary>Which micro-kernel the packed GEMM runs (an internal switch so tests can force the Vector256 one).</summary>
+internal enum GemmMicroKernel
+{
+    /// <summary>MicroKernel12x32, Vector512 (AVX-512).</summary>
+    Vector512,
+
+    /// <summary>MicroKernel6x16, Vector256 (AVX2 + FMA).</summary>
+    Vector256,
+}
+
+/// <summary>A register-tiled micro-kernel: c[0:mr, 0:nr] = beta·c + Ã·B̃ over one MR×kc panel of A and one kc×NR panel of B.</summary>
+internal unsafe interface IMicroKernel
+{
+    static abstract int MR { get; }
+    static abstract int NR { get; }
+
+    static abstract void Run<TLayout>(int kc, float* a, float* b, float* c, nint ldc, float beta, int mr, int nr)
+        where TLayout : struct, IPackedALayout;
+}
+
+public static partial class MatMulKernels
+{
+    /// <summary>
+    /// Packed, cache-blocked, multi-threaded GEMM with a register-tiled FMA micro-kernel (BLIS
+    /// algorithm): effectively computes c[i,j] = alpha·Σk op(A)[i,k]·op(B)[k,j] + beta·c[i,j].
+    /// Matches <see cref="Naive"/> within rounding. beta = 0 overwrites C (NaN in C is ignored);
+    /// alpha = 0 reads neither A nor B. Uses <see cref="Parallelism.Threads"/> threads and, after
+    /// the first call on each thread, allocates nothing.
+    /// </summary>
+    public static void Packed(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
+        int M, int N, int K, float alpha, float beta, Span<float> c) =>
+        Packed(a, transA, b, transB, M, N, K, alpha, beta, c, DefaultMicroKernel, Parallelism.Threads);
+
+    /// <summary>The micro-kernel this CPU runs best: Vector512 where it is hardware-accelerated.</summary>
+    internal static GemmMicroKernel DefaultMicroKernel =>
+        Vector512.IsHardwareAccelerated ? GemmMicroKernel.Vector512 : GemmMicroKernel.Vector256;
+
+    /// <summary><see cref="Packed(ReadOnlySpan{float}, bool, ReadOnlySpan{float}, bool, int, int, int, float, float, Span{float})"/> with an explicit micro-kernel and thread limit (tests).</summary>
+    internal static unsafe void Packed(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
+        int M, int N, int K, float alpha, float beta, Span<float> c, GemmMicroKernel kernel, int threads)
+    {
+        CheckGemm(a.Length, transA, b.Length, transB, M, N, K, c.Length);
+        // a is (M,K) row-major, or (K,M) if transA; b is (K,N), or (N,K) if transB; c is (M,N)
+        if (M == 0 || N == 0) return;
+        if (alpha == 0f || K == 0)
+        {
+            ScaleByBeta(c, beta); // BLAS quick return: A and B are not read
+            return;
+        }
+        if (kernel == GemmMicroKernel.Vector512 && !Vector512.IsHardwareAccelerated)
+            kernel = GemmMicroKernel.Vector256;
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            Simd(a, transA, b, transB, M, N, K, alpha, beta, c); // no 256-bit SIMD: the packed kernels would run in software
+            return;
+        }
+
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            GemmWorkspace ws = GemmWorkspace.Current;
+            ws.Job.Run(pa, transA, pb, transB, M, N, K, alpha, beta, pc, kernel, Math.Max(1, threads));
+        }
+    }
+}
+
+/// <summary>
+/// One packed GEMM call: its arguments, the current (jc, pc) block, and the two loop bodies that
+/// Parallelism.For hands to the threads (delegates created once per calling thread, so a call
+/// allocates nothing). The pointers are pinned by the caller for the duration of <see cref="Run"/>.
+/// </summary>
+internal sealed unsafe class GemmJob
+{
+    /// <summary>Multiply-adds a thread should get at least before the product is split (about 10 µs of work).</summary>
+    internal const long MinMultiplyAddsPerThread = 1L << 20;
+
+    /// <summary>Packed-B floats a thread should get at least before packing is split.</summary>
+    internal const int MinPackFloatsPerThread = 1 << 14;
+
+    private readonly GemmWorkspace _owner;
+    private readonly RangeBody _packB, _compute;
+
+    // the call
+    private float* _a, _b, _c;
+    private bool _transA, _transB;
+    private int _m, _n, _k;
+    private float _alpha;
+    private GemmMicroKernel _kernel;
+    // the current block of loops 5 and 4, and how loop 3 / loop 2 are split
+    private int _jc, _nc, _pc, _kc;
+    private float _betaBlock;
+    private float* _packedB;
+    private bool _splitM;
+
+    public GemmJob(GemmWorkspace owner)
+    {
+        _owner = owner;
+        _packB = PackBPanels;
+        _compute = Compute;
+    }
+
+    public void Run(float* a, bool transA, float* b, bool transB, int M, int N, int K, float alpha, float beta, float* c,
+        GemmMicroKernel kernel, int threads)
+    {
+        Debug.Assert(M > 0 && N > 0 && K > 0 && threads >= 1);
+        _a = a; _transA = transA; _b = b; _transB = transB; _c = c;
+        _m = M; _n = N; _k = K; _alpha = alpha; _kernel = kernel;
+        int MR = kernel == GemmMicroKernel.Vector512 ? MicroKernel12x32.MR : MicroKernel6x16.MR;
+        int NR = kernel == GemmMicroKernel.Vector512 ? MicroKernel12x32.NR : MicroKernel6x16.NR;
+        Debug.Assert(GemmBlocking.MC % MR == 0 && GemmBlocking.NC % NR == 0);
+
+        int panelsM = (M + MR - 1) / MR;
+        // packed B holds one KC×NC block: ⌈min(N, NC)/NR⌉ panels of KC×NR floats
+        int maxPanelsN = (Math.Min(N, GemmBlocking.NC) + NR - 1) / NR;
+        _packedB = _owner.PackedB((nint)maxPanelsN * NR * Math.Min(K, GemmBlocking.KC));
+
+        // loop 5 around the micro-kernel: jc over N in NC steps
+        for (_jc = 0; _jc < N; _jc += GemmBlocking.NC)
+        {
+            _nc = Math.Min(GemmBlocking.NC, N - _jc);
+            int panelsN = (_nc + NR - 1) / NR;
+            // Split loop 3 (M) unless M has fewer panels than this block of N and too few to share.
+            _splitM = panelsM >= panelsN || panelsM >= 4 * threads;
+
+            // loop 4 around the micro-kernel: pc over K in KC steps
+            for (_pc = 0; _pc < K; _pc += GemmBlocking.KC)
+            {
+                _kc = Math.Min(GemmBlocking.KC, K - _pc);
+                _betaBlock = _pc == 0 ? beta : 1f; // beta scales C once; later blocks accumulate
+
+                // Pack B̃ = alpha·op(B)[pc.., jc..] into NR-column micro-panels, the threads splitting the panels.
+                int panelFloats = NR * _kc;
+                Parallelism.For(panelsN, Math.Max(1, MinPackFloatsPerThread / panelFloats), _packB, threads);
+
+                // The product of this block, split over M panels or N panels.
+                long madsPerPanel = _splitM ? (long)MR * _nc * _kc : (long)M * NR * _kc;
+                int minPanels = (int)Math.Clamp(MinMultiplyAddsPerThread / madsPerPanel, 1, int.MaxValue);
+                Parallelism.For(_splitM ? panelsM : panelsN, minPanels, _compute, threads);
+            }
+        }
+        _a = _b = _c = _packedB = null;
+    }
+
+    /// <summary>Packs the B̃ micro-panels [q0, q1) of the current (jc, pc) block.</summary>
+    private void PackBPanels(int q0, int q1)
+    {
+        int NR = _kernel == GemmMicroKernel.Vector512 ? MicroKernel12x32.NR : MicroKernel6x16.NR;
+        Pack.B(_b, _transB, _n, _k, _pc, _kc, _jc, _nc, NR, _alpha, q0, q1, _packedB);
+    }
+
+    /// <summary>The product for panels [start, end) of the split dimension, on whichever thread runs it.</summary>
+    private void Compute(int start, int end)
+    {
+        switch (_kernel, _transA)
+        {
+            case (GemmMicroKernel.Vector512, false): Compute<MicroKernel12x32, RowPanel>(start, end); break;
+            case (GemmMicroKernel.Vector512, true): Compute<MicroKernel12x32, ColumnPanel>(start, end); break;
+            case (GemmMicroKernel.Vector256, false): Compute<MicroKernel6x16, RowPanel>(start, end); break;
+            default: Compute<MicroKernel6x16, ColumnPanel>(start, end); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Compute<TKernel, TLayout>(int start, int end)
+        where TKernel : struct, IMicroKernel where TLayout : struct, IPackedALayout
+    {
+        int MR = TKernel.MR, NR = TKernel.NR;
+        // This chunk's rows [i0, i1) of C and B̃ panels [q0, q1) of the current block.
+        int i0, i1, q0, q1;
+        if (_splitM) { i0 = start * MR; i1 = Math.Min(end * MR, _m); q0 = 0; q1 = (_nc + NR - 1) / NR; }
+        else { i0 = 0; i1 = _m; q0 = start; q1 = end; }
+        Debug.Assert(i0 < i1 && q0 < q1);
+
+        // Packed A belongs to the thread running this chunk, not to the caller.
+        float* packedA = GemmWorkspace.Current.PackedA((nint)Math.Min(GemmBlocking.MC, (i1 - i0 + MR - 1) / MR * MR) * GemmBlocking.KC);
+        int N = _n, kc = _kc;
+        float beta = _betaBlock;
+
+        // loop 3 around the micro-kernel: ic over this chunk's rows in MC steps
+        for (int ic = i0; ic < i1; ic += GemmBlocking.MC)
+        {
+            int mc = Math.Min(GemmBlocking.MC, i1 - ic);
+            Pack.A(_a, _transA, _m, _k, ic, mc, _pc, kc, MR, packedA);
+
+            // loop 2 around the micro-kernel: jr over the block's columns in NR steps (one B̃ micro-panel, kept in L1)
+            for (int q = q0; q < q1; q++)
+            {
+                int jr = q * NR, nr = Math.Min(NR, _nc - jr);
+                float* bPanel = _packedB + (nint)q * NR * kc;
+                float* cColumn = _c + _jc + jr;
+
+                // loop 1 around the micro-kernel: ir over the block's rows in MR steps (one Ã micro-panel)
+                for (int ir = 0; ir < mc; ir += MR)
+                {
+                    int mr = Math.Min(MR, mc - ir);
+                    TKernel.Run<TLayout>(kc, packedA + (nint)(ir / MR) * MR * GemmBlocking.KC, bPanel,
+                        cColumn + (nint)(ic + ir) * N, N, beta, mr, nr);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Per-thread packing buffers of the packed GEMM (native memory, 64-byte aligned, grown on
+/// demand and never shrunk), and the thread's <see cref="GemmJob"/> for the calls it makes.
+/// Packed A is used by whichever thread runs a chunk; packed B by the thread that called GEMM
+/// (the workers read it). A thread's memory is freed by the finalizer after the thread ends.
+/// </summary>
+internal sealed unsafe class GemmWorkspace
+{
+    [ThreadStatic] private static GemmWorkspace? t_current;
+
+    /// <summary>This thread's workspace (created on its first GEMM: the only allocation, once per thread).</summary>
+    public static GemmWorkspace Current => t_current ??= new GemmWorkspace();
+
+    private float* _packedA, _packedB;
+    private nint _packedACapacity, _packedBCapacity;
+
+    public GemmJob Job { get; }
+
+    private GemmWorkspace() => Job = new GemmJob(this);
+
+    /// <summary>A buffer of at least <paramref name="floats"/> floats for packed A blocks.</summary>
+    public float* PackedA(nint floats) => floats <= _packedACapacity ? _packedA : Grow(ref _packedA, ref _packedACapacity, floats);
+
+    /// <summary>A buffer of at least <paramref name="floats"/> floats for the packed B block.</summary>
+    public float* PackedB(nint floats) => floats <= _packedBCapacity ? _packedB : Grow(ref _packedB, ref _packedBCapacity, floats);
+
+    private static float* Grow(ref float* buffer, ref nint capacity, nint floats)
+    {
+        NativeMemory.AlignedFree(buffer);
+        buffer = null;
+        capacity = 0;
+        buffer = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+        capacity = floats;
+        return buffer;
+    }
+
+    ~GemmWorkspace()
+    {
+        NativeMemory.AlignedFree(_packedA);
+        NativeMemory.AlignedFree(_packedB);
+    }
+}
