@@ -13,12 +13,15 @@
 // background workers, created the first time they are needed (Threads − 1 of them; the calling
 // thread is the extra one), waits for work. A call to For:
 //   1. publishes the job (body, n, chunk count) in static fields — no allocation;
-//   2. bumps each needed worker's generation counter, and sets its event only if it is asleep;
-//   3. runs chunk 0 itself on the calling thread;
-//   4. waits until every worker has finished its chunk (spin, then block).
+//   2. wakes the workers it wants (sets an event only for a worker that is asleep);
+//   3. claims chunks itself, starting with chunk 0, until none is left unclaimed;
+//   4. waits for the chunks the workers claimed (spin, then block).
+// Chunks are claimed first come, first served (a compare-and-swap on one counter), not assigned:
+// a worker that wakes late, or is preempted by another process on a busy machine, simply gets
+// fewer chunks, and the caller never waits for a chunk nobody has started.
 // A worker that finishes spins for about SpinMicroseconds waiting for the next job before it
 // blocks on its event, so back-to-back calls (the loops of a GEMM, a training step) hand off in
-// well under a microsecond, while an idle process does not burn a core. The caller's delegate is
+// about a microsecond, while an idle process does not burn a core. The caller's delegate is
 // invoked as is: a caller that wants zero allocations caches it (a static lambda, or a delegate
 // stored in a field) instead of writing a capturing lambda at the call site.
 //
@@ -65,23 +68,27 @@ public static class Parallelism
 
     /// <summary>
     /// <see cref="For(int, int, RangeBody)"/> with an explicit thread limit instead of
-    /// <see cref="Threads"/>: tests use it to run one kernel on 1 and 2 threads without touching
-    /// the global setting that other tests, running in parallel, read.
+    /// <see cref="Threads"/> (tests use it to run a kernel on 1 and 2 threads without touching the
+    /// global setting other tests read), and optionally more chunks than threads
+    /// (<paramref name="maxChunks"/>): the threads then share the chunks first come, first served,
+    /// which evens out a thread that started late or was preempted.
     /// </summary>
-    internal static void For(int n, int minChunk, RangeBody body, int maxThreads)
+    internal static void For(int n, int minChunk, RangeBody body, int maxThreads, int maxChunks = 0)
     {
         if (n <= 0) return;
-        int chunks = Math.Min(Math.Max(1, maxThreads), Math.Max(1, n / Math.Max(1, minChunk)));
+        maxThreads = Math.Max(1, maxThreads);
+        if (maxChunks < maxThreads) maxChunks = maxThreads;
+        int chunks = Math.Min(Math.Min(maxChunks, MaxChunks), Math.Max(1, n / Math.Max(1, minChunk)));
         // Inline when there is nothing to split, when we are already inside a chunk (a worker
         // must never wait for the pool it belongs to), or when another thread holds the pool.
-        if (chunks <= 1 || t_insideChunk || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (chunks <= 1 || maxThreads == 1 || t_insideChunk || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
             body(0, n);
             return;
         }
         try
         {
-            Dispatch(n, chunks, body);
+            Dispatch(n, chunks, Math.Min(maxThreads, chunks) - 1, body);
         }
         finally
         {
@@ -94,42 +101,53 @@ public static class Parallelism
     /// <summary>How long an idle worker (or the waiting caller) spins before it blocks.</summary>
     private const int SpinMicroseconds = 50;
 
+    /// <summary>Most chunks one For may have (the chunk count shares a 64-bit word with the job number and the next chunk).</summary>
+    private const int MaxChunks = ushort.MaxValue;
+
     private static int _busy;                       // 1 while a For owns the pool
-    private static Worker[] _workers = [];          // grown (never shrunk) to the largest chunk count − 1
+    private static Worker[] _workers = [];          // grown (never shrunk) to the most workers one For has wanted
     private static readonly object GrowLock = new();
 
-    // The published job. Written by the caller before it signals the workers (Interlocked bumps
-    // are full fences), read by the workers after they see their new generation.
+    // The published job. The caller writes body, n and the counters, then publishes the claim
+    // word (an Interlocked write, a full fence); a thread reads the fields only after it has
+    // claimed a chunk, and a job cannot finish (so the fields cannot change) while one of its
+    // chunks is claimed and not done.
     private static RangeBody? _body;
-    private static int _n, _chunks;
-    private static int _remaining;                  // worker chunks not yet finished
+    private static int _n;
+    private static int _pending;                    // chunks not yet finished
     private static Exception? _error;               // first exception thrown by any chunk
+    private static ushort _job;                     // job number, wraps
+    // Claim word: bits 48–63 job number, 32–47 chunk count, 0–31 next unclaimed chunk. Claiming a
+    // chunk is a compare-and-swap of index + 1; carrying the job and the count in the same word
+    // means a worker that wakes late, holding a stale word, can never claim a chunk of a later job.
+    private static long _claim;
     private static readonly ManualResetEventSlim Done = new(false, spinCount: 1);
 
     [ThreadStatic] private static bool t_insideChunk;
 
-    private static void Dispatch(int n, int chunks, RangeBody body)
+    private static void Dispatch(int n, int chunks, int workersWanted, RangeBody body)
     {
-        Worker[] workers = EnsureWorkers(chunks - 1);
+        Worker[] workers = EnsureWorkers(workersWanted);
         _body = body;
         _n = n;
-        _chunks = chunks;
         _error = null;
-        _remaining = chunks - 1;
+        _pending = chunks;
         Done.Reset();
-        for (int w = 0; w < chunks - 1; w++)
-            workers[w].Signal();
+        _job++;
+        Interlocked.Exchange(ref _claim, ((long)_job << 48) | ((long)chunks << 32));
+        for (int w = 0; w < workersWanted; w++)
+            workers[w].Wake();
 
-        RunChunk(0); // the calling thread takes chunk 0
+        RunChunks(); // the calling thread takes chunks too: chunk 0, and any no worker has claimed yet
 
-        // Wait for the workers: spin a little (they usually finish within microseconds of us),
-        // then block on Done, which the last worker to finish sets.
-        if (Volatile.Read(ref _remaining) != 0)
+        // Wait for chunks the workers claimed: spin a little (they usually finish within
+        // microseconds of us), then block on Done, which the thread finishing the last chunk sets.
+        if (Volatile.Read(ref _pending) != 0)
         {
             long until = Stopwatch.GetTimestamp() + SpinTicks;
-            while (Volatile.Read(ref _remaining) != 0 && Stopwatch.GetTimestamp() < until)
+            while (Volatile.Read(ref _pending) != 0 && Stopwatch.GetTimestamp() < until)
                 Thread.SpinWait(20);
-            if (Volatile.Read(ref _remaining) != 0)
+            if (Volatile.Read(ref _pending) != 0)
                 Done.Wait();
         }
         _body = null;
@@ -139,23 +157,40 @@ public static class Parallelism
             ExceptionDispatchInfo.Capture(error).Throw();
     }
 
-    /// <summary>Runs chunk c of the published job: items [c·n/chunks, (c+1)·n/chunks), sizes differing by at most one.</summary>
-    private static void RunChunk(int c)
+    /// <summary>True while the published job has a chunk nobody has claimed.</summary>
+    private static bool HasUnclaimedChunk()
     {
-        int start = (int)((long)c * _n / _chunks);
-        int end = (int)((long)(c + 1) * _n / _chunks);
-        t_insideChunk = true;
-        try
+        long s = Volatile.Read(ref _claim);
+        return (uint)s < (uint)(s >> 32 & 0xFFFF);
+    }
+
+    /// <summary>Claims and runs chunks of the published job until none is left. Chunk c covers items
+    /// [c·n/chunks, (c+1)·n/chunks): contiguous, sizes differing by at most one.</summary>
+    private static void RunChunks()
+    {
+        while (true)
         {
-            _body!(start, end);
-        }
-        catch (Exception e)
-        {
-            Interlocked.CompareExchange(ref _error, e, null);
-        }
-        finally
-        {
-            t_insideChunk = false;
+            long s = Volatile.Read(ref _claim);
+            int chunk = (int)(uint)s, chunks = (int)(s >> 32 & 0xFFFF);
+            if (chunk >= chunks) return;
+            if (Interlocked.CompareExchange(ref _claim, s + 1, s) != s) continue; // another thread took it
+            int start = (int)((long)chunk * _n / chunks);
+            int end = (int)((long)(chunk + 1) * _n / chunks);
+            t_insideChunk = true;
+            try
+            {
+                _body!(start, end);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _error, e, null);
+            }
+            finally
+            {
+                t_insideChunk = false;
+            }
+            if (Interlocked.Decrement(ref _pending) == 0)
+                Done.Set();
         }
     }
 
@@ -179,55 +214,46 @@ public static class Parallelism
         }
     }
 
-    /// <summary>A background thread that runs chunk <see cref="_chunk"/> of each job it is signalled for.</summary>
+    /// <summary>A background thread that claims chunks of whatever job is published, then spins, then sleeps.</summary>
     private sealed class Worker
     {
-        private readonly int _chunk;
         private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
-        private int _generation;    // bumped by the caller once per job for this worker
-        private int _sleeping;      // 1 while the worker is (about to be) blocked on _wake
+        private int _sleeping; // 1 while the worker is (about to be) blocked on _wake
 
-        public Worker(int chunk)
+        public Worker(int index)
         {
-            _chunk = chunk;
-            var thread = new Thread(Loop) { IsBackground = true, Name = $"FusionScratch worker {chunk}" };
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"FusionScratch worker {index}" };
             thread.Start();
         }
 
-        /// <summary>Hands the worker the published job. Sets the event only when the worker may be asleep (Dekker-style: the
-        /// worker announces sleep, then re-checks the generation; we bump the generation, then check for sleep).</summary>
-        public void Signal()
+        /// <summary>Called after a job is published: sets the event only if the worker may be asleep (Dekker-style:
+        /// the worker announces sleep, then re-checks for work; the caller publishes work, then checks for sleep).</summary>
+        public void Wake()
         {
-            Interlocked.Increment(ref _generation);
             if (Volatile.Read(ref _sleeping) != 0)
                 _wake.Set();
         }
 
         private void Loop()
         {
-            int seen = 0;
             while (true)
             {
-                // Spin for the next job, then block.
-                if (Volatile.Read(ref _generation) == seen)
+                // Spin for work, then block.
+                if (!HasUnclaimedChunk())
                 {
                     long until = Stopwatch.GetTimestamp() + SpinTicks;
-                    while (Volatile.Read(ref _generation) == seen && Stopwatch.GetTimestamp() < until)
+                    while (!HasUnclaimedChunk() && Stopwatch.GetTimestamp() < until)
                         Thread.SpinWait(20);
                 }
-                while (Volatile.Read(ref _generation) == seen)
+                while (!HasUnclaimedChunk())
                 {
                     _wake.Reset();
                     Interlocked.Exchange(ref _sleeping, 1);
-                    if (Volatile.Read(ref _generation) == seen)
+                    if (!HasUnclaimedChunk())
                         _wake.Wait();
                     Volatile.Write(ref _sleeping, 0);
                 }
-                seen = Volatile.Read(ref _generation);
-
-                RunChunk(_chunk);
-                if (Interlocked.Decrement(ref _remaining) == 0)
-                    Done.Set();
+                RunChunks();
             }
         }
     }

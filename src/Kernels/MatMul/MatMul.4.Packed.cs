@@ -38,6 +38,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FusionScratch.Kernels;
 
@@ -51,13 +52,26 @@ internal enum GemmMicroKernel
     Vector256,
 }
 
+/// <summary>Whether the packed GEMM packs A or lets the micro-kernel read it in place (an internal switch so tests reach both paths).</summary>
+internal enum GemmAPacking
+{
+    /// <summary>In place when A is not transposed and each A block meets few B̃ micro-panels (N ≤ 8·NR); packed otherwise.</summary>
+    Auto,
+
+    /// <summary>Always pack A.</summary>
+    Packed,
+
+    /// <summary>Read A in place whenever it is not transposed (transA always packs).</summary>
+    InPlace,
+}
+
 /// <summary>A register-tiled micro-kernel: c[0:mr, 0:nr] = beta·c + Ã·B̃ over one MR×kc panel of A and one kc×NR panel of B.</summary>
 internal unsafe interface IMicroKernel
 {
     static abstract int MR { get; }
     static abstract int NR { get; }
 
-    static abstract void Run<TLayout>(int kc, float* a, float* b, float* c, nint ldc, float beta, int mr, int nr)
+    static abstract void Run<TLayout>(int kc, float* a, nint rsA, float* b, float* c, nint ldc, float beta, int mr, int nr)
         where TLayout : struct, IPackedALayout;
 }
 
@@ -72,15 +86,16 @@ public static partial class MatMulKernels
     /// </summary>
     public static void Packed(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
         int M, int N, int K, float alpha, float beta, Span<float> c) =>
-        Packed(a, transA, b, transB, M, N, K, alpha, beta, c, DefaultMicroKernel, Parallelism.Threads);
+        PackedWith(a, transA, b, transB, M, N, K, alpha, beta, c, DefaultMicroKernel, Parallelism.Threads);
 
     /// <summary>The micro-kernel this CPU runs best: Vector512 where it is hardware-accelerated.</summary>
     internal static GemmMicroKernel DefaultMicroKernel =>
         Vector512.IsHardwareAccelerated ? GemmMicroKernel.Vector512 : GemmMicroKernel.Vector256;
 
     /// <summary><see cref="Packed(ReadOnlySpan{float}, bool, ReadOnlySpan{float}, bool, int, int, int, float, float, Span{float})"/> with an explicit micro-kernel and thread limit (tests).</summary>
-    internal static unsafe void Packed(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
-        int M, int N, int K, float alpha, float beta, Span<float> c, GemmMicroKernel kernel, int threads)
+    internal static unsafe void PackedWith(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
+        int M, int N, int K, float alpha, float beta, Span<float> c, GemmMicroKernel kernel, int threads,
+        GemmAPacking aPacking = GemmAPacking.Auto)
     {
         CheckGemm(a.Length, transA, b.Length, transB, M, N, K, c.Length);
         // a is (M,K) row-major, or (K,M) if transA; b is (K,N), or (N,K) if transB; c is (M,N)
@@ -101,7 +116,7 @@ public static partial class MatMulKernels
         fixed (float* pa = a, pb = b, pc = c)
         {
             GemmWorkspace ws = GemmWorkspace.Current;
-            ws.Job.Run(pa, transA, pb, transB, M, N, K, alpha, beta, pc, kernel, Math.Max(1, threads));
+            ws.Job.Run(pa, transA, pb, transB, M, N, K, alpha, beta, pc, kernel, Math.Max(1, threads), aPacking);
         }
     }
 }
@@ -115,6 +130,13 @@ internal sealed unsafe class GemmJob
 {
     /// <summary>Multiply-adds a thread should get at least before the product is split (about 10 µs of work).</summary>
     internal const long MinMultiplyAddsPerThread = 1L << 20;
+
+    /// <summary>Chunks per thread for the product: more chunks than threads, claimed first come first served, so
+    /// a thread slowed by another process on the machine hands its share to the others.</summary>
+    internal const int ChunksPerThread = 4;
+
+    /// <summary>A blocks that meet at most this many B̃ micro-panels are read in place rather than packed (measured: see README).</summary>
+    internal const int InPlaceMaxPanelsN = 8;
 
     /// <summary>Packed-B floats a thread should get at least before packing is split.</summary>
     internal const int MinPackFloatsPerThread = 1 << 14;
@@ -132,7 +154,7 @@ internal sealed unsafe class GemmJob
     private int _jc, _nc, _pc, _kc;
     private float _betaBlock;
     private float* _packedB;
-    private bool _splitM;
+    private bool _splitM, _directA;
 
     public GemmJob(GemmWorkspace owner)
     {
@@ -142,7 +164,7 @@ internal sealed unsafe class GemmJob
     }
 
     public void Run(float* a, bool transA, float* b, bool transB, int M, int N, int K, float alpha, float beta, float* c,
-        GemmMicroKernel kernel, int threads)
+        GemmMicroKernel kernel, int threads, GemmAPacking aPacking)
     {
         Debug.Assert(M > 0 && N > 0 && K > 0 && threads >= 1);
         _a = a; _transA = transA; _b = b; _transB = transB; _c = c;
@@ -163,6 +185,9 @@ internal sealed unsafe class GemmJob
             int panelsN = (_nc + NR - 1) / NR;
             // Split loop 3 (M) unless M has fewer panels than this block of N and too few to share.
             _splitM = panelsM >= panelsN || panelsM >= 4 * threads;
+            // Read A in place (no copy) when a block of A meets few B̃ panels: packing would cost a
+            // pass over A for little reuse (the convolution shape, N = 64, is 2 panels).
+            _directA = !transA && (aPacking == GemmAPacking.InPlace || (aPacking == GemmAPacking.Auto && panelsN <= InPlaceMaxPanelsN));
 
             // loop 4 around the micro-kernel: pc over K in KC steps
             for (_pc = 0; _pc < K; _pc += GemmBlocking.KC)
@@ -177,7 +202,7 @@ internal sealed unsafe class GemmJob
                 // The product of this block, split over M panels or N panels.
                 long madsPerPanel = _splitM ? (long)MR * _nc * _kc : (long)M * NR * _kc;
                 int minPanels = (int)Math.Clamp(MinMultiplyAddsPerThread / madsPerPanel, 1, int.MaxValue);
-                Parallelism.For(_splitM ? panelsM : panelsN, minPanels, _compute, threads);
+                Parallelism.For(_splitM ? panelsM : panelsN, minPanels, _compute, threads, threads * ChunksPerThread);
             }
         }
         _a = _b = _c = _packedB = null;
@@ -202,6 +227,18 @@ internal sealed unsafe class GemmJob
         }
     }
 
+    /// <summary>Asks for rows × kc floats (rows rs apart) to be brought into L2, one prefetch per cache line.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRows(float* p, nint rs, int rows, int kc)
+    {
+        if (!Sse.IsSupported) return;
+        for (int r = 0; r < rows; r++, p += rs)
+        {
+            for (int k = 0; k < kc; k += 16) Sse.Prefetch1(p + k);
+            Sse.Prefetch1(p + kc - 1); // the row's last line, when it does not start on a line boundary
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Compute<TKernel, TLayout>(int start, int end)
         where TKernel : struct, IMicroKernel where TLayout : struct, IPackedALayout
@@ -215,14 +252,35 @@ internal sealed unsafe class GemmJob
 
         // Packed A belongs to the thread running this chunk, not to the caller.
         float* packedA = GemmWorkspace.Current.PackedA((nint)Math.Min(GemmBlocking.MC, (i1 - i0 + MR - 1) / MR * MR) * GemmBlocking.KC);
-        int N = _n, kc = _kc;
+        int N = _n, K = _k, kc = _kc;
         float beta = _betaBlock;
+        bool direct = _directA;
 
         // loop 3 around the micro-kernel: ic over this chunk's rows in MC steps
         for (int ic = i0; ic < i1; ic += GemmBlocking.MC)
         {
             int mc = Math.Min(GemmBlocking.MC, i1 - ic);
-            Pack.A(_a, _transA, _m, _k, ic, mc, _pc, kc, MR, packedA);
+            // The A block: packed (MR-row micro-panels MR·KC floats apart, rows KC apart), or read in
+            // place (micro-panels MR rows of A apart, rows K apart) with only a ragged last panel packed.
+            float* aBlock;
+            nint rsA, panelStride;
+            int fullRows = mc;
+            if (direct)
+            {
+                aBlock = _a + (nint)ic * K + _pc;
+                rsA = K;
+                panelStride = (nint)MR * K;
+                fullRows = mc / MR * MR;
+                if (fullRows < mc)
+                    Pack.A(_a, false, _m, K, ic + fullRows, mc - fullRows, _pc, kc, MR, packedA);
+            }
+            else
+            {
+                Pack.A(_a, _transA, _m, K, ic, mc, _pc, kc, MR, packedA);
+                aBlock = packedA;
+                rsA = GemmBlocking.KC;
+                panelStride = (nint)MR * GemmBlocking.KC;
+            }
 
             // loop 2 around the micro-kernel: jr over the block's columns in NR steps (one B̃ micro-panel, kept in L1)
             for (int q = q0; q < q1; q++)
@@ -232,12 +290,17 @@ internal sealed unsafe class GemmJob
                 float* cColumn = _c + _jc + jr;
 
                 // loop 1 around the micro-kernel: ir over the block's rows in MR steps (one Ã micro-panel)
-                for (int ir = 0; ir < mc; ir += MR)
+                for (int ir = 0; ir < fullRows; ir += MR)
                 {
                     int mr = Math.Min(MR, mc - ir);
-                    TKernel.Run<TLayout>(kc, packedA + (nint)(ir / MR) * MR * GemmBlocking.KC, bPanel,
+                    if (direct && q == q0 && ic + ir + 2 * MR <= i1)
+                        PrefetchRows(aBlock + (ir / MR + 1) * panelStride, rsA, MR, kc);
+                    TKernel.Run<TLayout>(kc, aBlock + ir / MR * panelStride, rsA, bPanel,
                         cColumn + (nint)(ic + ir) * N, N, beta, mr, nr);
                 }
+                if (fullRows < mc) // the ragged last micro-panel of an in-place block, packed
+                    TKernel.Run<TLayout>(kc, packedA, GemmBlocking.KC, bPanel,
+                        cColumn + (nint)(ic + fullRows) * N, N, beta, mc - fullRows, nr);
             }
         }
     }

@@ -44,14 +44,14 @@ internal readonly unsafe struct MicroKernel12x32 : IMicroKernel
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    public static void Run<TLayout>(int kc, float* a, float* b, float* c, nint ldc, float beta, int mr, int nr)
+    public static void Run<TLayout>(int kc, float* a, nint rsA, float* b, float* c, nint ldc, float beta, int mr, int nr)
         where TLayout : struct, IPackedALayout
     {
         Debug.Assert(kc >= 1 && kc <= GemmBlocking.KC);
         Debug.Assert(mr >= 1 && mr <= MR && nr >= 1 && nr <= NR);
         Debug.Assert(((nint)b & 63) == 0, "packed B is 64-byte aligned");
         // Strides inside the packed micro-panel of A: constants once TLayout is known.
-        nint rs = TLayout.RowStride(MR), ks = TLayout.KStride(MR);
+        nint rs = TLayout.RowStride(rsA), ks = TLayout.KStride(MR);
 
         Vector512<float> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default,
                          c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default,

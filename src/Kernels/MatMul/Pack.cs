@@ -34,28 +34,31 @@ using System.Runtime.Intrinsics;
 
 namespace FusionScratch.Kernels;
 
-/// <summary>Where element (r, k) of a packed MR×kc micro-panel of A lives: at r·RowStride + k·KStride.</summary>
+/// <summary>Where element (r, k) of an MR×kc micro-panel of A lives: at r·RowStride + k·KStride.</summary>
 internal interface IPackedALayout
 {
-    /// <summary>Distance in floats between rows r and r+1 of the micro-panel.</summary>
-    static abstract int RowStride(int mr);
+    /// <summary>Distance in floats between rows r and r+1 of the micro-panel; rs is the row stride the caller passes.</summary>
+    static abstract nint RowStride(nint rs);
 
     /// <summary>Distance in floats between k and k+1 along a row of the micro-panel.</summary>
-    static abstract int KStride(int mr);
+    static abstract nint KStride(int mr);
 }
 
-/// <summary>Packed A for !transA: each panel row is a copy of kc consecutive floats of a row of A, rows KC apart.</summary>
+/// <summary>
+/// A for !transA: row r of the micro-panel is kc consecutive floats, rows rs apart — rs = KC in
+/// a packed block, or K when the micro-kernel reads the rows of A in place (see MatMul.4.Packed.cs).
+/// </summary>
 internal struct RowPanel : IPackedALayout
 {
-    public static int RowStride(int mr) => GemmBlocking.KC;
-    public static int KStride(int mr) => 1;
+    public static nint RowStride(nint rs) => rs;
+    public static nint KStride(int mr) => 1;
 }
 
 /// <summary>Packed A for transA: for each k, the MR floats op(A)[i..i+MR, k] together (k-major, BLIS's usual layout).</summary>
 internal struct ColumnPanel : IPackedALayout
 {
-    public static int RowStride(int mr) => 1;
-    public static int KStride(int mr) => mr;
+    public static nint RowStride(nint rs) => 1;
+    public static nint KStride(int mr) => mr;
 }
 
 /// <summary>Packing of op(A) and op(B) blocks into micro-panels (see the header comment for the layouts).</summary>
@@ -109,37 +112,40 @@ internal static unsafe class Pack
         int q0, int q1, float* dst)
     {
         Debug.Assert(kc >= 1 && nc >= 1 && p0 + kc <= K && j0 + nc <= N && NR % 8 == 0);
+        if (!transB)
+        {
+            // Row k of every panel ← alpha·b[p0+k, j0 + q·NR ..): walk B row by row (one contiguous
+            // stream, one page at a time) and deal each row out to the panels, NR floats each.
+            // Walking panel by panel instead would touch kc pages per panel, 4 KiB apart when N = 1024.
+            int full = Math.Min(q1, nc / NR); // panels [q0, full) have NR columns; panel q1−1 may be partial
+            for (int k = 0; k < kc; k++)
+            {
+                float* src = b + (nint)(p0 + k) * N + j0;
+                for (int q = q0; q < full; q++)
+                    Scale(src + q * NR, dst + (nint)q * NR * kc + k * NR, NR, alpha);
+                for (int q = Math.Max(full, q0); q < q1; q++)
+                {
+                    int jr = q * NR, nr = nc - jr;
+                    float* s = src + jr, dk = dst + (nint)q * NR * kc + k * NR;
+                    for (int j = 0; j < nr; j++) dk[j] = alpha * s[j];
+                    for (int j = nr; j < NR; j++) dk[j] = 0f;
+                }
+            }
+            return;
+        }
         for (int q = q0; q < q1; q++)
         {
+            // transB: op(B)[k, j] = b[j, k], so column j of the panel is a contiguous run of
+            // row j0+jr+j of the stored B: read it in order, write it NR floats apart.
             int jr = q * NR, nr = Math.Min(NR, nc - jr);
             float* d = dst + (nint)q * NR * kc;
-            if (!transB)
+            if (nr < NR) new Span<float>(d, kc * NR).Clear();
+            for (int j = 0; j < nr; j++)
             {
-                // Row k of the panel ← alpha·b[p0+k, j0+jr .. +nr): contiguous in B.
-                float* src = b + (nint)p0 * N + j0 + jr;
-                if (nr == NR)
-                    for (int k = 0; k < kc; k++)
-                        Scale(src + (nint)k * N, d + k * NR, NR, alpha);
-                else
-                    for (int k = 0; k < kc; k++)
-                    {
-                        float* s = src + (nint)k * N, dk = d + k * NR;
-                        for (int j = 0; j < nr; j++) dk[j] = alpha * s[j];
-                        for (int j = nr; j < NR; j++) dk[j] = 0f;
-                    }
-            }
-            else
-            {
-                // transB: op(B)[k, j] = b[j, k], so column j of the panel is a contiguous run of
-                // row j0+jr+j of the stored B: read it in order, write it NR floats apart.
-                if (nr < NR) new Span<float>(d, kc * NR).Clear();
-                for (int j = 0; j < nr; j++)
-                {
-                    float* s = b + (nint)(j0 + jr + j) * K + p0;
-                    float* dj = d + j;
-                    for (int k = 0; k < kc; k++)
-                        dj[k * NR] = alpha * s[k];
-                }
+                float* s = b + (nint)(j0 + jr + j) * K + p0;
+                float* dj = d + j;
+                for (int k = 0; k < kc; k++)
+                    dj[k * NR] = alpha * s[k];
             }
         }
     }
