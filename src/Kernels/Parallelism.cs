@@ -147,8 +147,15 @@ public static class Parallelism
             long until = Stopwatch.GetTimestamp() + SpinTicks;
             while (Volatile.Read(ref _pending) != 0 && Stopwatch.GetTimestamp() < until)
                 Thread.SpinWait(20);
-            if (Volatile.Read(ref _pending) != 0)
+            // Done may have been set late by the last thread of the previous job (it decrements
+            // _pending, then sets Done, and can be preempted in between): a set Done proves
+            // nothing on its own, so wake, re-check _pending, and re-arm until it is really 0.
+            while (Volatile.Read(ref _pending) != 0)
+            {
                 Done.Wait();
+                if (Volatile.Read(ref _pending) == 0) break;
+                Done.Reset();
+            }
         }
         _body = null;
         Exception? error = _error;
