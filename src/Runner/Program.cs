@@ -34,6 +34,7 @@ public static class Program
         var root = new RootCommand("FusionScratch: a from-scratch C# engine for multimodal data fusion");
         root.Options.Add(Threads);
         root.Subcommands.Add(InfoCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
         return root;
     }
 }
