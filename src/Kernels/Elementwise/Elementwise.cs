@@ -31,11 +31,16 @@ namespace FusionScratch.Kernels.Elementwise;
 public static class ElementwiseKernels
 {
     /// <summary>
-    /// Elements below which the SIMD kernels stay on one thread. Measured on the 2-core AVX-512
-    /// dev machine (Zen 4): at 64K floats relu takes about 5 µs on one core, and waking a second
-    /// thread costs a few µs, so two threads barely break even; from 256K floats (1 MB per
-    /// operand, past L2) two threads win by 1.5–1.9× for relu/add and ≈ 2× for exp/tanh. One
-    /// threshold for all ops keeps the rule simple; the cheap ops set it.
+    /// Elements below which the SIMD kernels stay on one thread: 256K floats, 1 MB per operand.
+    /// Why this size: handing a chunk to a pool thread costs a few µs, while one core does relu or
+    /// add on 64K floats in 2.5–4 µs and exp in about 11 µs, so below ~100K floats the hand-off
+    /// eats the gain; and below about 1 MB per operand the data still sits in this core's L2,
+    /// where a second core adds no bandwidth to the memory-bound ops. One threshold for all ops
+    /// keeps the rule simple; the cheap ops set it.
+    /// Measured (2-vCPU Zen 4 dev box, shared with other jobs): a second thread did not pay off
+    /// at any size, 32K to 1M floats (relu 1M: 73 µs on one thread, 81 on two; exp 1M: 178 vs
+    /// 204 µs), most likely because the other vCPU was rarely free; re-measure on an unshared multi-core
+    /// machine with the SimdAllCores rows of bench/ElementwiseBench.cs.
     /// </summary>
     public const int ParallelThreshold = 1 << 18;
 
