@@ -17,8 +17,9 @@
 //       scalar-operand loop), rows split across threads for large outputs.
 //   AddInto, Fill      small helpers on top (gradient accumulation dst += src, constant fill).
 //
-// Aliasing: every kernel may write in place (the output span the same memory as an input): the
-// loops read element i (or vector i..i+w) before writing it and never revisit it.
+// Aliasing: every kernel may write in place (the output span exactly the memory of an input): the
+// loops read element i (or vectors i..i+4w) before writing it and never revisit it. Partial
+// overlaps (output shifted against an input) are not supported.
 //
 // Run: dotnet run --project src/Runner -- kernel relu   (also: silu, sigmoid, tanh, exp, log, add, mul, …)
 
@@ -221,6 +222,15 @@ public static class ElementwiseKernels
         shape.Rank = StridedLayout.Coalesce(outDims, xStrides, yStrides, shape.Dims, shape.XStrides, shape.YStrides);
         int inner = shape.Dims[shape.Rank - 1];
         int rows = z.Length / inner;
+
+        // One flat run (same shapes, or one operand a scalar): the flat kernels, which also thread.
+        if (shape.Rank == 1)
+        {
+            int sx = shape.XStrides[0], sy = shape.YStrides[0];
+            if (sx == 1 && sy == 1) { BinarySimd<TOp>(x[..inner], y[..inner], z); return; }
+            if (sx == 1 && sy == 0) { ScalarSimd<TOp>(x[..inner], y[0], z); return; }
+            if (sx == 0 && sy == 1) { ScalarLeftSimd<TOp>(x[0], y[..inner], z); return; }
+        }
 
         fixed (float* px = x, py = y, pz = z)
         {
