@@ -12,9 +12,11 @@
 //       tail) on one thread; above ParallelThreshold elements the span is cut into contiguous
 //       chunks, one per thread, through Parallelism.For.
 //   BroadcastNaive     an odometer over the output index, offsets recomputed per element.
-//   BroadcastSimd      merges dims that are contiguous for both operands, then runs the innermost
-//       dim as one VectorLoop call per output row (operand stride 1 → a vector load, stride 0 → the
-//       scalar-operand loop), rows split across threads for large outputs.
+//   BroadcastSimd      merges dims that are contiguous for both operands (a single merged run,
+//       e.g. same shapes or a scalar operand, goes to the flat kernels above), then runs the
+//       innermost dim as one VectorLoop call per output row (operand stride 1 → a vector load,
+//       stride 0 → the scalar-operand loop, both 0 → a fill, other strides → a scalar loop),
+//       rows split across threads for large outputs.
 //   AddInto, Fill      small helpers on top (gradient accumulation dst += src, constant fill).
 //
 // Aliasing: every kernel may write in place (the output span exactly the memory of an input): the
