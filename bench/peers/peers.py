@@ -61,9 +61,61 @@ def gemm(impl, threads, budget):
             emit("gemm", f"{m}x{n}x{k}", threads, best, med, "torch", gflops=2 * m * n * k / best / 1e9)
 
 
+BATCH = 128
+
+
+def conv(impl, threads, budget):
+    """conv 3x3, 32 -> 64 on (128, 32, 26, 26): forward + input and weight gradients."""
+    import torch
+    torch.manual_seed(42)
+    x = (torch.rand(BATCH, 32, 26, 26) * 2 - 1).requires_grad_()
+    layer = torch.nn.Conv2d(32, 64, 3)
+
+    def step():
+        x.grad = None
+        layer.zero_grad()
+        layer(x).sum().backward()
+
+    best, med = measure(step, budget)
+    flops = 3 * 2.0 * BATCH * 64 * 32 * 9 * 24 * 24
+    emit("conv", "128x32x26x26 k3 32->64 fwd+bwd", threads, best, med, "torch", gflops=flops / best / 1e9,
+         items=BATCH / best)
+
+
+def reference_cnn():
+    import torch.nn as nn
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(),
+        nn.Conv2d(32, 64, 3), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(9216, 128), nn.ReLU(),
+        nn.Linear(128, 10))
+
+
+def train(impl, threads, budget):
+    """One SGD-with-momentum step of the reference CNN on 128 images of 28x28x1."""
+    import torch
+    import torch.nn.functional as F
+    torch.manual_seed(42)
+    model = reference_cnn()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.rand(BATCH, 1, 28, 28)
+    y = torch.randint(0, 10, (BATCH,))
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    best, med = measure(step, budget)
+    emit("train", f"reference cnn, batch {BATCH}, 28x28x1", threads, best, med, "torch", items=BATCH / best)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("workload", choices=["gemm"])
+    p.add_argument("workload", choices=["gemm", "conv", "train"])
     p.add_argument("--impl", choices=["numpy", "torch"], required=True)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--seconds", type=float, default=1.0)
@@ -71,7 +123,9 @@ def main():
     if args.impl == "torch":
         import torch
         torch.set_num_threads(args.threads)
-    {"gemm": gemm}[args.workload](args.impl, args.threads, args.seconds)
+    if args.workload != "gemm" and args.impl != "torch":
+        p.error(f"{args.workload} has a torch peer only")
+    {"gemm": gemm, "conv": conv, "train": train}[args.workload](args.impl, args.threads, args.seconds)
 
 
 if __name__ == "__main__":
