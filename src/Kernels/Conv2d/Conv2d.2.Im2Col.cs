@@ -232,9 +232,14 @@ public static partial class Conv2dKernels
         }
     }
 
-    /// <summary>db[k] = Σ_n Σ_pq dy[n,k,pq], one vectorised row sum per (n, k).</summary>
-    internal static void BiasGradient(ReadOnlySpan<float> dy, int N, int K, int PQ, Span<float> dBias)
+    /// <summary>
+    /// Bias gradient of a convolution: effectively computes db[k] = Σ_n Σ_pq dy[n,k,pq] for dy
+    /// (N,K,PQ), one vectorised row sum per (n, k). Overwrites dBias (K).
+    /// </summary>
+    public static void BiasGradient(ReadOnlySpan<float> dy, int N, int K, int PQ, Span<float> dBias)
     {
+        if (N < 0 || K < 1 || PQ < 1 || dy.Length != (long)N * K * PQ || dBias.Length != K)
+            throw new ArgumentException($"conv2d bias gradient: dy has {dy.Length} elements and dBias {dBias.Length}, expected (N,K,P·Q) = ({N},{K},{PQ}) and ({K})");
         dBias.Clear();
         for (int n = 0; n < N; n++)
             for (int k = 0; k < K; k++)

@@ -13,14 +13,16 @@
 //          column j goes to phase j mod stride at index j / stride. Then tap (r, s) of output
 //          column q reads phase s mod stride at index q + s / stride: contiguous in q for any
 //          stride, so stride 2 needs no gather, and there is no bounds test in the loop.
-//        * Forward: lanes are output columns q (Lanes: 16 → 8 → 1); each vector accumulates its
+//        * Forward: lanes are output columns q (Lanes: 16 → 8 → 4 → 1, each width ending the row
+//          with one overlapping vector rather than a scalar tail); each vector accumulates its
 //          R·S taps in registers, spread over four accumulators so the FMA latency overlaps.
 //        * Input gradient: dx is built in a padded, phase-split scratch as a scatter of
 //          dy·w, but written as a gather so that every vector of dx is loaded and stored once per
 //          (output row, filter row, phase): dxphase[i] += Σ_{s ≡ phase} dy[p, i − s/stride]·w[r,s],
 //          reading dy from a zero-padded copy of its row. (A tap-by-tap scatter would store and
-//          re-load overlapping vectors, which defeats store forwarding.) The valid part is then
-//          copied back to dx.
+//          re-load overlapping vectors, which defeats store forwarding.) Phases are padded to a
+//          whole number of vectors, so these accumulating loops have no tails. The valid part is
+//          then copied back to dx.
 //        * Weight gradient: per tap, a dot product of the dy plane with the shifted input plane,
 //          accumulated over rows in vector registers (one horizontal sum per tap and width).
 //      Threads: forward and input gradient split the N·C planes; the weight gradient splits
@@ -166,11 +168,13 @@ public static class DepthwiseConv2dKernels
     {
         public readonly int Rows, PhaseLength, RowLength;
 
-        public Padded(in Conv2dShape s)
+        /// <param name="s">The convolution.</param>
+        /// <param name="align">PhaseLength is rounded up to a multiple of this (the extra columns are scratch).</param>
+        public Padded(in Conv2dShape s, int align = 1)
         {
             int wp = s.W + 2 * s.Pad;
             Rows = s.H + 2 * s.Pad;
-            PhaseLength = (wp + s.Stride - 1) / s.Stride;
+            PhaseLength = ((wp + s.Stride - 1) / s.Stride + align - 1) / align * align;
             RowLength = s.Stride * PhaseLength;
         }
 
@@ -179,33 +183,128 @@ public static class DepthwiseConv2dKernels
         /// <summary>Offset of tap (r, t) from the start of an output row's first input row.</summary>
         public int TapOffset(int r, int t, int stride) => r * RowLength + t % stride * PhaseLength + t / stride;
 
-        /// <summary>Index in the padded plane of input pixel (h, w).</summary>
-        public int IndexOf(int h, int w, int pad, int stride)
-        {
-            int j = w + pad;
-            return (h + pad) * RowLength + j % stride * PhaseLength + j / stride;
-        }
     }
 
     /// <summary>dst = padded, phase-split copy of plane (H, W), padding set to <paramref name="fill"/>.</summary>
     internal static void PadPlane(ReadOnlySpan<float> plane, int H, int W, int pad, int stride, int phaseLength, int rowLength, float fill, Span<float> dst)
     {
-        dst.Fill(fill);
+        // Padding rows, then per image row: the padding around the pixels (only those cells are
+        // filled, not the whole plane first), then the pixels themselves.
+        dst.Slice(0, pad * rowLength).Fill(fill);
+        dst.Slice((pad + H) * rowLength).Fill(fill);
         for (int h = 0; h < H; h++)
         {
             ReadOnlySpan<float> src = plane.Slice(h * W, W);
             Span<float> row = dst.Slice((h + pad) * rowLength, rowLength);
             if (stride == 1)
             {
+                row[..pad].Fill(fill);
                 src.CopyTo(row.Slice(pad, W));
+                row[(pad + W)..].Fill(fill);
+                continue;
+            }
+            if (stride == 2 && DeinterleaveRow(src, pad, phaseLength, fill, row)) continue;
+            for (int ph = 0; ph < stride; ph++)
+            {
+                // Phase ph holds padded columns j = at·stride + ph; the pixels are pad ≤ j < pad + W,
+                // i.e. at in [lo, hi). Counted up, not divided per pixel (a division per pixel cost
+                // more than the pooling that reads it).
+                int lo = Math.Max(0, pad - ph + stride - 1) / stride, hi = Math.Min(phaseLength, (pad + W - ph + stride - 1) / stride);
+                Span<float> dstPhase = row.Slice(ph * phaseLength, phaseLength);
+                dstPhase[..lo].Fill(fill);
+                dstPhase[Math.Max(lo, hi)..].Fill(fill);
+                ref float d = ref MemoryMarshal.GetReference(dstPhase);
+                ref float x = ref MemoryMarshal.GetReference(src);
+                for (int at = lo, j = lo * stride + ph - pad; at < hi; at++, j += stride)
+                    Unsafe.Add(ref d, at) = Unsafe.Add(ref x, j);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stride 2: even padded columns to phase 0, odd ones to phase 1, 16 (then 8, then 4) pixel
+    /// pairs at a time with two shuffles and a blend per phase. False without SIMD (the caller
+    /// then takes the scalar loop).
+    /// </summary>
+    private static bool DeinterleaveRow(ReadOnlySpan<float> src, int pad, int phaseLength, float fill, Span<float> row)
+    {
+        if (!Vector128.IsHardwareAccelerated) return false;
+        int W = src.Length;
+        Span<float> even = row[..phaseLength], odd = row.Slice(phaseLength, phaseLength);
+        ref float x = ref MemoryMarshal.GetReference(src);
+        // Padded column j = pixel j − pad goes to phase j & 1 at index j >> 1: phase 0 cell m holds
+        // pixel 2m − pad, phase 1 cell m pixel 2m + 1 − pad. A step of n cells at m reads pixels
+        // 2m − pad … 2m − pad + 2n − 1, so it needs 2m − pad ≥ 0 and 2m − pad + 2n ≤ W.
+        int mFirst = Math.Min((pad + 1) / 2, phaseLength), m = mFirst;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var idx = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+            var idx1 = idx + Vector512<int>.One;
+            var low = Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0).AsSingle();
+            for (; 2 * m - pad + 32 <= W && m + 16 <= phaseLength; m += 16)
+            {
+                var a = Vector512.LoadUnsafe(ref x, (nuint)(2 * m - pad));
+                var b = Vector512.LoadUnsafe(ref x, (nuint)(2 * m - pad + 16));
+                Vector512.ConditionalSelect(low, Vector512.Shuffle(a, idx), Vector512.Shuffle(b, idx)).CopyTo(even.Slice(m, 16));
+                Vector512.ConditionalSelect(low, Vector512.Shuffle(a, idx1), Vector512.Shuffle(b, idx1)).CopyTo(odd.Slice(m, 16));
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var idx = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+            var idx1 = idx + Vector256<int>.One;
+            var low = Vector256.Create(-1, -1, -1, -1, 0, 0, 0, 0).AsSingle();
+            for (; 2 * m - pad + 16 <= W && m + 8 <= phaseLength; m += 8)
+            {
+                var a = Vector256.LoadUnsafe(ref x, (nuint)(2 * m - pad));
+                var b = Vector256.LoadUnsafe(ref x, (nuint)(2 * m - pad + 8));
+                Vector256.ConditionalSelect(low, Vector256.Shuffle(a, idx), Vector256.Shuffle(b, idx)).CopyTo(even.Slice(m, 8));
+                Vector256.ConditionalSelect(low, Vector256.Shuffle(a, idx1), Vector256.Shuffle(b, idx1)).CopyTo(odd.Slice(m, 8));
+            }
+        }
+        {
+            var idx = Vector128.Create(0, 2, 0, 2);
+            var idx1 = idx + Vector128<int>.One;
+            var low = Vector128.Create(-1, -1, 0, 0).AsSingle();
+            for (; 2 * m - pad + 8 <= W && m + 4 <= phaseLength; m += 4)
+            {
+                var a = Vector128.LoadUnsafe(ref x, (nuint)(2 * m - pad));
+                var b = Vector128.LoadUnsafe(ref x, (nuint)(2 * m - pad + 4));
+                Vector128.ConditionalSelect(low, Vector128.Shuffle(a, idx), Vector128.Shuffle(b, idx)).CopyTo(even.Slice(m, 4));
+                Vector128.ConditionalSelect(low, Vector128.Shuffle(a, idx1), Vector128.Shuffle(b, idx1)).CopyTo(odd.Slice(m, 4));
+            }
+        }
+        // The cells before and after the vector steps, one at a time (padding or pixels).
+        for (int i = 0; i < mFirst; i++) PairAt(src, i, pad, fill, even, odd);
+        for (int i = m; i < phaseLength; i++) PairAt(src, i, pad, fill, even, odd);
+        return true;
+    }
+
+    /// <summary>Phase cells i of a stride-2 split: pixel 2i − pad to even[i], 2i + 1 − pad to odd[i], fill outside the row.</summary>
+    private static void PairAt(ReadOnlySpan<float> src, int i, int pad, float fill, Span<float> even, Span<float> odd)
+    {
+        int pe = 2 * i - pad, po = pe + 1;
+        even[i] = (uint)pe < (uint)src.Length ? src[pe] : fill;
+        odd[i] = (uint)po < (uint)src.Length ? src[po] : fill;
+    }
+
+    /// <summary>The inverse of <see cref="PadPlane"/>: plane (H, W) = the unpadded pixels of the padded, phase-split src.</summary>
+    internal static void UnpadPlane(ReadOnlySpan<float> src, int H, int W, int pad, int stride, int phaseLength, int rowLength, Span<float> plane)
+    {
+        for (int h = 0; h < H; h++)
+        {
+            Span<float> dst = plane.Slice(h * W, W);
+            ReadOnlySpan<float> row = src.Slice((h + pad) * rowLength, rowLength);
+            if (stride == 1)
+            {
+                row.Slice(pad, W).CopyTo(dst);
                 continue;
             }
             for (int ph = 0; ph < stride; ph++)
             {
-                // padded columns j ≡ ph (mod stride) with pad ≤ j < pad + W
                 int j = pad + ((ph - pad) % stride + stride) % stride;
-                Span<float> dstPhase = row.Slice(ph * phaseLength, phaseLength);
-                for (; j < pad + W; j += stride) dstPhase[j / stride] = src[j - pad];
+                ReadOnlySpan<float> srcPhase = row.Slice(ph * phaseLength, phaseLength);
+                for (int at = j / stride; j < pad + W; j += stride, at++) dst[j - pad] = srcPhase[at];
             }
         }
     }
@@ -264,8 +363,14 @@ public static class DepthwiseConv2dKernels
                 {
                     ref float src = ref xp[p * stride * g.RowLength];
                     ref float yRow = ref yPlane[p * Q];
+                    // Width ladder; each width ends the row with one overlapping vector if it can
+                    // (outputs are pure functions of x, so recomputing a few is harmless).
                     int q = ForwardRow<Lanes512, Vector512<float>>(ref src, ref off, ref wc, RS, b, ref yRow, 0, Q);
+                    if (q < Q && q > 0) q = ForwardRow<Lanes512, Vector512<float>>(ref src, ref off, ref wc, RS, b, ref yRow, Q - 16, Q);
                     q = ForwardRow<Lanes256, Vector256<float>>(ref src, ref off, ref wc, RS, b, ref yRow, q, Q);
+                    if (q < Q && Q >= 8) q = ForwardRow<Lanes256, Vector256<float>>(ref src, ref off, ref wc, RS, b, ref yRow, Q - 8, Q);
+                    q = ForwardRow<Lanes128, Vector128<float>>(ref src, ref off, ref wc, RS, b, ref yRow, q, Q);
+                    if (q < Q && Q >= 4) q = ForwardRow<Lanes128, Vector128<float>>(ref src, ref off, ref wc, RS, b, ref yRow, Q - 4, Q);
                     ForwardRow<Lanes1, float>(ref src, ref off, ref wc, RS, b, ref yRow, q, Q);
                 }
             }
@@ -334,7 +439,7 @@ public static class DepthwiseConv2dKernels
     private static void BackwardInputPlanes(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx, int i0, int i1)
     {
         int C = s.C, H = s.H, W = s.W, R = s.R, S = s.S, P = s.P, Q = s.Q, stride = s.Stride, pad = s.Pad, RS = R * S;
-        var g = new Padded(s);
+        var g = new Padded(s, align: 16);   // phases a whole number of vectors long: no tails below
         int E = (S - 1) / stride;            // dy row is read up to E columns left of i
         int rowPad = g.PhaseLength + E;       // zero-padded dy row: dy[q] at E + q, zeros elsewhere
         float[] scratch = ArrayPool<float>.Shared.Rent(g.Length + rowPad);
@@ -363,19 +468,13 @@ public static class DepthwiseConv2dKernels
                             ref float wr = ref Unsafe.AsRef(in wc[r * S]);
                             int j = GatherRow<Lanes512, Vector512<float>>(ref dst, ref dyr, E, ref wr, ph, S, stride, 0, g.PhaseLength);
                             j = GatherRow<Lanes256, Vector256<float>>(ref dst, ref dyr, E, ref wr, ph, S, stride, j, g.PhaseLength);
+                            j = GatherRow<Lanes128, Vector128<float>>(ref dst, ref dyr, E, ref wr, ph, S, stride, j, g.PhaseLength);
                             GatherRow<Lanes1, float>(ref dst, ref dyr, E, ref wr, ph, S, stride, j, g.PhaseLength);
                         }
                     }
                 }
                 // Keep the valid part: dx[h, w] = dxp at padded (h + pad, w + pad).
-                Span<float> dxPlane = dx.Slice(i * H * W, H * W);
-                for (int h = 0; h < H; h++)
-                {
-                    Span<float> dst = dxPlane.Slice(h * W, W);
-                    if (stride == 1) dxp.Slice((h + pad) * g.RowLength + pad, W).CopyTo(dst);
-                    else
-                        for (int x = 0; x < W; x++) dst[x] = dxp[g.IndexOf(h, x, pad, stride)];
-                }
+                UnpadPlane(dxp, H, W, pad, stride, g.PhaseLength, g.RowLength, dx.Slice(i * H * W, H * W));
             }
         }
         finally
@@ -395,8 +494,8 @@ public static class DepthwiseConv2dKernels
         for (; j <= end - TL.Count; j += TL.Count)
         {
             TV acc = TL.Load(ref dst, j);
-            for (int t = ph; t < S; t += stride)
-                acc = TL.MultiplyAdd(TL.Load(ref dyRow, E + j - t / stride), TL.Broadcast(Unsafe.Add(ref w, t)), acc);
+            for (int t = ph, m = 0; t < S; t += stride, m++) // m = t / stride, since ph < stride
+                acc = TL.MultiplyAdd(TL.Load(ref dyRow, E + j - m), TL.Broadcast(Unsafe.Add(ref w, t)), acc);
             TL.Store(acc, ref dst, j);
         }
         return j;
@@ -435,9 +534,10 @@ public static class DepthwiseConv2dKernels
         int N = s.N, C = s.C, H = s.H, W = s.W, R = s.R, S = s.S, P = s.P, Q = s.Q, stride = s.Stride, RS = R * S;
         var g = new Padded(s);
         float[] scratch = ArrayPool<float>.Shared.Rent(g.Length);
-        // Columns done at each width: [0, q16) with 16 lanes, [q16, q8) with 8, [q8, Q) scalar.
+        // Columns done at each width: [0, q16) with 16 lanes, [q16, q8) with 8, [q8, q4) with 4, [q4, Q) scalar.
         int q16 = Lanes512.IsAccelerated ? Q - Q % 16 : 0;
         int q8 = Lanes256.IsAccelerated ? q16 + (Q - q16) / 8 * 8 : q16;
+        int q4 = Lanes128.IsAccelerated ? q8 + (Q - q8) / 4 * 4 : q8;
         try
         {
             Span<float> xp = scratch.AsSpan(0, g.Length);
@@ -462,7 +562,8 @@ public static class DepthwiseConv2dKernels
                             dwc[r * S + t] +=
                                 TapDot<Lanes512, Vector512<float>>(ref dyr, Q, ref xr, rowStep, off, P, 0, q16) +
                                 TapDot<Lanes256, Vector256<float>>(ref dyr, Q, ref xr, rowStep, off, P, q16, q8) +
-                                TapDot<Lanes1, float>(ref dyr, Q, ref xr, rowStep, off, P, q8, Q);
+                                TapDot<Lanes128, Vector128<float>>(ref dyr, Q, ref xr, rowStep, off, P, q8, q4) +
+                                TapDot<Lanes1, float>(ref dyr, Q, ref xr, rowStep, off, P, q4, Q);
                         }
                 }
                 if (!dBias.IsEmpty) dBias[c] = db;

@@ -20,7 +20,9 @@
 //      * max / average forward: the plane is copied into a padded, phase-split scratch (padding
 //        −∞ for max, 0 for average; column j at phase j mod stride, index j / stride, as in
 //        DepthwiseConv2d.cs), so each window tap is a contiguous load for any stride. Lanes are
-//        output columns q (Lanes: 16 → 8 → 1). Max keeps the running max and its index (a float
+//        output columns q (Lanes: 16 → 8 → 4 → 1, each width ending the row with one
+//        overlapping vector rather than a scalar tail: for the 12-wide rows of a 24×24 → 12×12
+//        pool, a scalar tail with its unpredictable compare branches cost more than the rest). Max keeps the running max and its index (a float
 //        vector; indices < 2^24 are exact) and updates both with a strict compare + select, in
 //        the naive order, so the argmax matches the reference exactly. Average multiplies the
 //        window sum by 1/rowcount · 1/colcount[q] (precomputed once per call).
@@ -166,9 +168,11 @@ public static class PoolKernels
     {
         public readonly int PhaseLength, RowLength, Length;
 
-        public Padded(in PoolShape s)
+        /// <param name="s">The pooling.</param>
+        /// <param name="align">PhaseLength is rounded up to a multiple of this (the extra columns are scratch).</param>
+        public Padded(in PoolShape s, int align = 1)
         {
-            PhaseLength = (s.W + 2 * s.Pad + s.Stride - 1) / s.Stride;
+            PhaseLength = ((s.W + 2 * s.Pad + s.Stride - 1) / s.Stride + align - 1) / align * align;
             RowLength = s.Stride * PhaseLength;
             Length = (s.H + 2 * s.Pad) * RowLength;
         }
@@ -198,8 +202,13 @@ public static class PoolKernels
                     ref float src = ref xp[p * stride * g.RowLength];
                     ref float yRow = ref y[(i * P + p) * Q];
                     ref int aRow = ref argmax[(i * P + p) * Q];
+                    // Width ladder, each width ending with one overlapping vector (outputs are pure functions of x).
                     int q = MaxRowRun<Lanes512, Vector512<float>>(ref src, ref off, row, ref yRow, ref aRow, 0, Q);
+                    if (q < Q && q > 0) q = MaxRowRun<Lanes512, Vector512<float>>(ref src, ref off, row, ref yRow, ref aRow, Q - 16, Q);
                     q = MaxRowRun<Lanes256, Vector256<float>>(ref src, ref off, row, ref yRow, ref aRow, q, Q);
+                    if (q < Q && Q >= 8) q = MaxRowRun<Lanes256, Vector256<float>>(ref src, ref off, row, ref yRow, ref aRow, Q - 8, Q);
+                    q = MaxRowRun<Lanes128, Vector128<float>>(ref src, ref off, row, ref yRow, ref aRow, q, Q);
+                    if (q < Q && Q >= 4) q = MaxRowRun<Lanes128, Vector128<float>>(ref src, ref off, row, ref yRow, ref aRow, Q - 4, Q);
                     MaxRowRun<Lanes1, float>(ref src, ref off, row, ref yRow, ref aRow, q, Q);
                 }
             }
@@ -390,7 +399,11 @@ public static class PoolKernels
                     ref float src = ref xp[p * stride * g.RowLength];
                     ref float yRow = ref y[(i * P + p) * Q];
                     int q = AvgRow<Lanes512, Vector512<float>>(ref src, ref off, taps, invRow, ref invCol, ref yRow, 0, Q);
+                    if (q < Q && q > 0) q = AvgRow<Lanes512, Vector512<float>>(ref src, ref off, taps, invRow, ref invCol, ref yRow, Q - 16, Q);
                     q = AvgRow<Lanes256, Vector256<float>>(ref src, ref off, taps, invRow, ref invCol, ref yRow, q, Q);
+                    if (q < Q && Q >= 8) q = AvgRow<Lanes256, Vector256<float>>(ref src, ref off, taps, invRow, ref invCol, ref yRow, Q - 8, Q);
+                    q = AvgRow<Lanes128, Vector128<float>>(ref src, ref off, taps, invRow, ref invCol, ref yRow, q, Q);
+                    if (q < Q && Q >= 4) q = AvgRow<Lanes128, Vector128<float>>(ref src, ref off, taps, invRow, ref invCol, ref yRow, Q - 4, Q);
                     AvgRow<Lanes1, float>(ref src, ref off, taps, invRow, ref invCol, ref yRow, q, Q);
                 }
             }
@@ -478,7 +491,7 @@ public static class PoolKernels
     private static void AvgBackwardPlanes(ReadOnlySpan<float> dy, in PoolShape s, float[] inv, Span<float> dx, int i0, int i1)
     {
         int H = s.H, W = s.W, k = s.Kernel, P = s.P, Q = s.Q, stride = s.Stride, pad = s.Pad;
-        var g = new Padded(s);
+        var g = new Padded(s, align: 16);       // phases a whole number of vectors long: no tails below
         int E = (k - 1) / stride;               // the scaled dy row is read up to E columns left of j
         int rowPad = g.PhaseLength + E;
         float[] scratch = ArrayPool<float>.Shared.Rent(g.Length + rowPad);
@@ -506,23 +519,12 @@ public static class PoolKernels
                             ref float dst = ref dxp[rowStart + ph * g.PhaseLength];
                             int j = SpreadRow<Lanes512, Vector512<float>>(ref dst, ref gr, E, ph, k, stride, 0, g.PhaseLength);
                             j = SpreadRow<Lanes256, Vector256<float>>(ref dst, ref gr, E, ph, k, stride, j, g.PhaseLength);
+                            j = SpreadRow<Lanes128, Vector128<float>>(ref dst, ref gr, E, ph, k, stride, j, g.PhaseLength);
                             SpreadRow<Lanes1, float>(ref dst, ref gr, E, ph, k, stride, j, g.PhaseLength);
                         }
                     }
                 }
-                Span<float> dxPlane = dx.Slice(i * H * W, H * W);
-                for (int h = 0; h < H; h++)
-                {
-                    Span<float> dst = dxPlane.Slice(h * W, W);
-                    int rowStart = (h + pad) * g.RowLength;
-                    if (stride == 1) dxp.Slice(rowStart + pad, W).CopyTo(dst);
-                    else
-                        for (int w = 0; w < W; w++)
-                        {
-                            int j = w + pad;
-                            dst[w] = dxp[rowStart + j % stride * g.PhaseLength + j / stride];
-                        }
-                }
+                DepthwiseConv2dKernels.UnpadPlane(dxp, H, W, pad, stride, g.PhaseLength, g.RowLength, dx.Slice(i * H * W, H * W));
             }
         }
         finally
@@ -540,8 +542,8 @@ public static class PoolKernels
         for (; j <= end - TL.Count; j += TL.Count)
         {
             TV acc = TL.Load(ref dst, j);
-            for (int t = ph; t < k; t += stride)
-                acc = TL.Add(acc, TL.Load(ref g, E + j - t / stride));
+            for (int t = ph, m = 0; t < k; t += stride, m++) // m = t / stride, since ph < stride
+                acc = TL.Add(acc, TL.Load(ref g, E + j - m));
             TL.Store(acc, ref dst, j);
         }
         return j;

@@ -1,5 +1,5 @@
-// Lanes — one generic vector width, so a row kernel is written once and runs at 512, 256 and
-// 1 (scalar) lanes.
+// Lanes — one generic vector width, so a row kernel is written once and runs at 512, 256, 128
+// and 1 (scalar) lanes.
 //
 // The convolution-family kernels (depthwise convolution, pooling) compute output rows where each
 // lane is one output column q. Their inner loops are not "one op over a span" (VectorLoop's job)
@@ -10,8 +10,12 @@
 //     q = Row<Lanes512, Vector512<float>>(…, 0, Q);     // while 16 columns remain
 //     q = Row<Lanes256, Vector256<float>>(…, q, Q);     // at most one step of 8
 //     q = Row<Lanes1, float>(…, q, Q);                  // scalar tail (< 8 columns)
+//     q = Row<Lanes128, Vector128<float>>(…, q, Q);     // at most one step of 4
+//     q = Row<Lanes1, float>(…, q, Q);                  // scalar tail (< 4 columns)
 // Each step checks IsAccelerated, so a CPU without AVX-512 simply starts at the 256-bit rung.
-// Loads never read past the end of a row: the ladder shrinks the width instead of overlapping.
+// Loads never read past the end of a row. Kernels whose outputs are pure functions of the input
+// (forward convolution and pooling) may instead finish a row with one overlapping vector ending
+// at Q, which recomputes a few outputs with the same values; kernels that accumulate (+=) must not.
 //
 // Indices as floats: the max-pool argmax is carried in a float vector (exact for indices below
 // 2^24 = 16 777 216, far beyond one image plane) so that compare and select stay one type.
@@ -89,6 +93,28 @@ public readonly struct Lanes256 : ILanes<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> GreaterThan(Vector256<float> x, Vector256<float> y) => Vector256.GreaterThan(x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Select(Vector256<float> mask, Vector256<float> x, Vector256<float> y) => Vector256.ConditionalSelect(mask, x, y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> x) => Vector256.Sum(x);
+}
+
+/// <summary>4 lanes (SSE / NEON).</summary>
+public readonly struct Lanes128 : ILanes<Vector128<float>>
+{
+    public static int Count => 4;
+    public static bool IsAccelerated => Vector128.IsHardwareAccelerated;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Ramp(float start, float step) =>
+        Vector128.FusedMultiplyAdd(Vector128.Create(0f, 1, 2, 3), Vector128.Create(step), Vector128.Create(start));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(ref float source, nint offset) => Vector128.LoadUnsafe(ref source, (nuint)offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> value, ref float destination, nint offset) => value.StoreUnsafe(ref destination, (nuint)offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreInt32(Vector128<float> value, ref int destination, nint offset) => Vector128.ConvertToInt32(value).StoreUnsafe(ref destination, (nuint)offset);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> x, Vector128<float> y) => x + y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> x, Vector128<float> y) => x * y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> x, Vector128<float> y) => Vector128.Max(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> GreaterThan(Vector128<float> x, Vector128<float> y) => Vector128.GreaterThan(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Select(Vector128<float> mask, Vector128<float> x, Vector128<float> y) => Vector128.ConditionalSelect(mask, x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> x) => Vector128.Sum(x);
 }
 
 /// <summary>1 lane: the scalar tail of every ladder, and the whole loop on a CPU without SIMD.</summary>

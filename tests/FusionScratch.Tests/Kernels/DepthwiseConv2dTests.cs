@@ -25,6 +25,8 @@ public class DepthwiseConv2dTests
         yield return new object[] { 2, 3, 13, 37, 3, 1, 1 };   // Q = 37: 16 + 16 + 5 lanes
         yield return new object[] { 2, 4, 11, 50, 3, 2, 1 };   // Q = 25 at stride 2: 16 + 8 + 1
         yield return new object[] { 1, 2, 10, 23, 5, 3, 2 };   // stride 3
+        yield return new object[] { 1, 3, 9, 41, 3, 2, 1 };    // stride-2 rows split with 16-, 8- and 4-pixel shuffles
+        yield return new object[] { 1, 2, 7, 66, 5, 2, 2 };
         yield return new object[] { 4, 16, 24, 24, 3, 1, 1 };  // crosses the threading threshold
         yield return new object[] { 2, 8, 29, 31, 5, 2, 2 };   // threaded, stride 2
     }

@@ -24,6 +24,8 @@ public class PoolTests
                 }
         yield return new object[] { 2, 3, 9, 61, 3, 1, 1 };    // Q = 61: 16·3 + 8 + 5
         yield return new object[] { 2, 3, 24, 24, 2, 2, 0 };   // the reference CNN's 2×2 pool
+        yield return new object[] { 2, 3, 10, 37, 3, 2, 1 };   // stride-2 rows split with 16-, 8- and 4-pixel shuffles
+        yield return new object[] { 1, 2, 6, 70, 2, 2, 0 };
         yield return new object[] { 8, 16, 24, 26, 2, 2, 0 };  // crosses the threading threshold
         yield return new object[] { 4, 8, 33, 35, 3, 2, 1 };   // threaded, overlapping windows
     }
