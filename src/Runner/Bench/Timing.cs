@@ -7,7 +7,7 @@ using System.Diagnostics;
 
 namespace FusionScratch.Runner.Bench;
 
-public readonly record struct TimingResult(double BestSeconds, double MedianSeconds, int Repeats);
+public readonly record struct TimingResult(double BestSeconds, double MedianSeconds, int Repeats, long AllocatedBytesPerCall);
 
 public static class Timing
 {
@@ -21,7 +21,8 @@ public static class Timing
             work();
             if (i > 200) break;
         }
-        var times = new List<double>();
+        var times = new List<double>(Math.Min(maxRepeats, 1024));
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
         var total = Stopwatch.StartNew();
         while (times.Count < minRepeats || (total.Elapsed.TotalSeconds < budgetSeconds && times.Count < maxRepeats))
         {
@@ -29,7 +30,9 @@ public static class Timing
             work();
             times.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
         }
+        // Managed bytes allocated per call on every thread (the times list is preallocated).
+        allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / times.Count;
         times.Sort();
-        return new TimingResult(times[0], times[times.Count / 2], times.Count);
+        return new TimingResult(times[0], times[times.Count / 2], times.Count, allocated);
     }
 }

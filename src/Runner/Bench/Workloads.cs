@@ -11,7 +11,7 @@ using FusionScratch.Tensors;
 namespace FusionScratch.Runner.Bench;
 
 /// <summary>One measured problem: the JSON line `fusion bench --json` prints.</summary>
-public sealed record BenchResult(string Workload, string Sizes, int Threads, double Seconds, double MedianSeconds, double? Gflops, double? ItemsPerSecond, string Impl = "fusionscratch");
+public sealed record BenchResult(string Workload, string Sizes, int Threads, double Seconds, double MedianSeconds, double? Gflops, double? ItemsPerSecond, long AllocatedBytes, string Impl = "fusionscratch");
 
 public static class Workloads
 {
@@ -38,7 +38,7 @@ public static class Workloads
             var b = Tensor.Rand(new Shape(k, n), rng, -1, 1).ToArray();
             var c = new float[m * n];
             var t = Timing.Measure(() => MatMulKernels.Gemm(a, false, b, false, m, n, k, 1f, 0f, c), budget);
-            yield return new BenchResult("gemm", $"{m}x{n}x{k}", Parallelism.Threads, t.BestSeconds, t.MedianSeconds, 2.0 * m * n * k / t.BestSeconds / 1e9, null);
+            yield return new BenchResult("gemm", $"{m}x{n}x{k}", Parallelism.Threads, t.BestSeconds, t.MedianSeconds, 2.0 * m * n * k / t.BestSeconds / 1e9, null, t.AllocatedBytesPerCall);
         }
     }
 
@@ -64,7 +64,7 @@ public static class Workloads
             conv.Forward(x).Sum().Backward();
         }, budget);
         double flops = 3 * 2.0 * Batch * 64 * 32 * 9 * 24 * 24;
-        yield return new BenchResult("conv", "128x32x26x26 k3 32->64 fwd+bwd", Parallelism.Threads, t.BestSeconds, t.MedianSeconds, flops / t.BestSeconds / 1e9, Batch / t.BestSeconds);
+        yield return new BenchResult("conv", "128x32x26x26 k3 32->64 fwd+bwd", Parallelism.Threads, t.BestSeconds, t.MedianSeconds, flops / t.BestSeconds / 1e9, Batch / t.BestSeconds, t.AllocatedBytesPerCall);
     }
 
     /// <summary>One SGD-with-momentum step of the reference CNN on a batch of 128 images of 28×28×1.</summary>
@@ -77,7 +77,7 @@ public static class Workloads
         var labels = Enumerable.Range(0, Batch).Select(_ => rng.NextInt(10)).ToArray();
         var arena = new TensorArena();
         var t = Timing.Measure(() => TrainStep(model, opt, x, labels, arena), budget);
-        yield return new BenchResult("train", $"reference cnn, batch {Batch}, 28x28x1", Parallelism.Threads, t.BestSeconds, t.MedianSeconds, null, Batch / t.BestSeconds);
+        yield return new BenchResult("train", $"reference cnn, batch {Batch}, 28x28x1", Parallelism.Threads, t.BestSeconds, t.MedianSeconds, null, Batch / t.BestSeconds, t.AllocatedBytesPerCall);
     }
 
     /// <summary>forward, cross-entropy, backward, SGD step — inside an arena scope so buffers are reused.</summary>

@@ -31,7 +31,7 @@ public static class BenchCommand
                     Console.WriteLine(parse.GetValue(json)
                         ? JsonSerializer.Serialize(r, Json)
                         : $"{r.Workload,-6} {r.Sizes,-16} threads {r.Threads}  best {r.Seconds * 1e3,9:F3} ms  median {r.MedianSeconds * 1e3,9:F3} ms" +
-                          (r.Gflops is double g ? $"  {g,7:F1} GFLOP/s" : "") + (r.ItemsPerSecond is double ips ? $"  {ips,8:F0} items/s" : ""));
+                          (r.Gflops is double g ? $"  {g,7:F1} GFLOP/s" : "") + (r.ItemsPerSecond is double ips ? $"  {ips,8:F0} items/s" : "") + $"  alloc {r.AllocatedBytes} B/call");
             return 0;
         });
         return cmd;

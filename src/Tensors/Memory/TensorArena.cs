@@ -24,6 +24,8 @@ public sealed class TensorArena
 
     private readonly Dictionary<int, Stack<float[]>> _free = [];
     private readonly List<CpuStorage> _lent = [];
+    private readonly Dictionary<int, Stack<int[]>> _freeInts = [];
+    private readonly List<int[]> _lentInts = [];
     private TensorArena? _previous;
     private bool _active;
 
@@ -53,6 +55,12 @@ public sealed class TensorArena
             stack.Push(data);
         }
         _lent.Clear();
+        foreach (int[] ints in _lentInts)
+        {
+            if (!_freeInts.TryGetValue(ints.Length, out var stack)) _freeInts[ints.Length] = stack = new Stack<int[]>();
+            stack.Push(ints);
+        }
+        _lentInts.Clear();
         _current = _previous;
         _previous = null;
         _active = false;
@@ -72,8 +80,26 @@ public sealed class TensorArena
         return storage;
     }
 
+    /// <summary>
+    /// An index buffer (e.g. max-pool argmax positions kept for the backward pass) that returns
+    /// to the arena with the scope. Contents are undefined; the caller overwrites them.
+    /// </summary>
+    internal int[] RentInts(int length)
+    {
+        int[] data = _freeInts.TryGetValue(length, out var stack) && stack.Count > 0 ? stack.Pop() : new int[length];
+        _lentInts.Add(data);
+        return data;
+    }
+
+    /// <summary>An index buffer from the open arena, or a fresh array outside any scope.</summary>
+    internal static int[] AllocateInts(int length) => _current?.RentInts(length) ?? new int[length];
+
     /// <summary>Drops every pooled buffer (to return memory after a phase with other shapes).</summary>
-    public void Trim() => _free.Clear();
+    public void Trim()
+    {
+        _free.Clear();
+        _freeInts.Clear();
+    }
 
     /// <summary>Ends the arena scope when disposed.</summary>
     public readonly struct Scope(TensorArena arena) : IDisposable
