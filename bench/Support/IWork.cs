@@ -12,6 +12,6 @@ public interface IWork
     /// <summary>Unit of <see cref="Work"/> per second, e.g. "GFLOP/s" or "GB/s".</summary>
     string Unit { get; }
 
-    /// <summary>Work per invocation of the benchmark case, in units of 1e9 (giga-flops or gigabytes).</summary>
+    /// <summary>Work per invocation of the benchmark case, in the numerator of <see cref="Unit"/>: 1e9 flops or bytes for "GFLOP/s" and "GB/s", items for "images/s".</summary>
     double Work(BenchmarkCase benchmarkCase);
 }

@@ -1,7 +1,9 @@
 // fusion — the FusionScratch command line.
 //
 //   fusion info                 machine, SIMD widths, threads
-//   (later issues add: data fetch, kernel <op>, run <experiment>, bench <workload>)
+//   fusion kernel matmul        run the op's variants, check each against the naive one, print GFLOP/s
+//   fusion bench gemm [--json]  time a workload; bench/peers/compare.py sets it beside NumPy/PyTorch
+//   (later issues add: data fetch, run <experiment>)
 //
 // Parsing, help and error messages come from System.CommandLine; every verb is one class under
 // Commands/. Options shared by all verbs (--threads) are declared once here and recurse into
@@ -34,6 +36,8 @@ public static class Program
         var root = new RootCommand("FusionScratch: a from-scratch C# engine for multimodal data fusion");
         root.Options.Add(Threads);
         root.Subcommands.Add(InfoCommand.Build());
+        root.Subcommands.Add(KernelCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
         return root;
     }
 }

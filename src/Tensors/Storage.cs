@@ -23,9 +23,29 @@ public abstract class Storage
 /// <summary>Storage in a managed array on the CPU.</summary>
 public sealed class CpuStorage : Storage
 {
-    public float[] Data { get; }
-    public CpuStorage(float[] data) => Data = data;
-    public CpuStorage(int length) => Data = new float[length];
+    private float[]? _data;
+    private readonly int _length;
+
+    public CpuStorage(float[] data)
+    {
+        _data = data;
+        _length = data.Length;
+    }
+
+    public CpuStorage(int length) : this(new float[length]) { }
+
+    /// <summary>The buffer; throws once a TensorArena scope that lent it has ended.</summary>
+    public float[] Data => _data ?? throw new ObjectDisposedException(nameof(CpuStorage),
+        "this tensor was created inside a TensorArena scope that has ended; read what you need before the scope closes");
+
     public override Device Device => Device.Cpu;
-    public override int Length => Data.Length;
+    public override int Length => _length;
+
+    /// <summary>Hands the buffer back (to the arena) and makes this storage unusable.</summary>
+    internal float[] Release()
+    {
+        float[] data = _data ?? throw new InvalidOperationException("storage released twice");
+        _data = null;
+        return data;
+    }
 }

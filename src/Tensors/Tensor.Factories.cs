@@ -13,19 +13,33 @@ public sealed partial class Tensor
     public static Tensor Wrap(float[] data, params int[] shape) => new(data, new Shape(shape));
 
     /// <summary>A rank-0 tensor holding one value.</summary>
-    public static Tensor Scalar(float value) => new([value], Shape.Scalar);
+    public static Tensor Scalar(float value) => Full(Shape.Scalar, value);
 
     public static Tensor Zeros(params int[] shape) => Zeros(new Shape(shape));
-    public static Tensor Zeros(Shape shape) => new(new float[shape.Numel], shape);
+    public static Tensor Zeros(Shape shape) => Allocate(shape, clear: true);
+
+    /// <summary>
+    /// A contiguous tensor whose buffer comes from the open TensorArena (if any) or the GC heap.
+    /// With clear = false the contents are undefined: only for outputs a kernel fully overwrites.
+    /// </summary>
+    internal static Tensor Allocate(Shape shape, bool clear)
+    {
+        TensorArena? arena = TensorArena.Current;
+        if (arena is null) return new Tensor(new float[shape.Numel], shape);
+        return new Tensor(arena.Rent(shape.Numel, clear), Layout.Contiguous(shape));
+    }
+
+    /// <summary>Uninitialised contiguous tensor for a kernel to overwrite completely.</summary>
+    internal static Tensor Empty(Shape shape) => Allocate(shape, clear: false);
     public static Tensor Ones(params int[] shape) => Full(new Shape(shape), 1f);
     public static Tensor ZerosLike(Tensor t) => Zeros(t.Shape);
     public static Tensor OnesLike(Tensor t) => Full(t.Shape, 1f);
 
     public static Tensor Full(Shape shape, float value)
     {
-        var data = new float[shape.Numel];
-        Array.Fill(data, value);
-        return new Tensor(data, shape);
+        var t = Allocate(shape, clear: false);
+        t.Span.Fill(value);
+        return t;
     }
 
     /// <summary>0, 1, …, n−1 as a rank-1 tensor.</summary>
@@ -51,6 +65,9 @@ public sealed partial class Tensor
         for (int i = 0; i < data.Length; i++) data[i] = mean + std * rng.Normal();
         return new Tensor(data, shape);
     }
+
+    /// <summary>Zeroes this tensor's gradient in place, keeping its buffer (no-op when there is none).</summary>
+    public void ZeroGrad() => Grad?.Span.Clear();
 
     /// <summary>Marks this tensor as a leaf that requires grad and returns it (fluent).</summary>
     public Tensor RequireGrad()

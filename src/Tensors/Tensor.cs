@@ -91,9 +91,9 @@ public sealed partial class Tensor
     internal ReadOnlySpan<float> ReadContiguous()
     {
         if (IsContiguous) return CpuArray.AsSpan(Layout.Offset, Numel);
-        var copy = new float[Numel];
-        CopyKernels.StridedFast(CpuArray.AsSpan(Layout.Offset), Layout.Strides, Shape.Dims, copy);
-        return copy;
+        var copy = Empty(Shape);
+        CopyKernels.StridedFast(CpuArray.AsSpan(Layout.Offset), Layout.Strides, Shape.Dims, copy.Span);
+        return copy.Span;
     }
 
     /// <summary>A copy of the elements in row-major order.</summary>

@@ -12,13 +12,16 @@
 //       tail) on one thread; above ParallelThreshold elements the span is cut into contiguous
 //       chunks, one per thread, through Parallelism.For.
 //   BroadcastNaive     an odometer over the output index, offsets recomputed per element.
-//   BroadcastSimd      merges dims that are contiguous for both operands, then runs the innermost
-//       dim as one VectorLoop call per output row (operand stride 1 → a vector load, stride 0 → the
-//       scalar-operand loop), rows split across threads for large outputs.
+//   BroadcastSimd      merges dims that are contiguous for both operands (a single merged run,
+//       e.g. same shapes or a scalar operand, goes to the flat kernels above), then runs the
+//       innermost dim as one VectorLoop call per output row (operand stride 1 → a vector load,
+//       stride 0 → the scalar-operand loop, both 0 → a fill, other strides → a scalar loop),
+//       rows split across threads for large outputs.
 //   AddInto, Fill      small helpers on top (gradient accumulation dst += src, constant fill).
 //
-// Aliasing: every kernel may write in place (the output span the same memory as an input): the
-// loops read element i (or vector i..i+w) before writing it and never revisit it.
+// Aliasing: every kernel may write in place (the output span exactly the memory of an input): the
+// loops read element i (or vectors i..i+4w) before writing it and never revisit it. Partial
+// overlaps (output shifted against an input) are not supported.
 //
 // Run: dotnet run --project src/Runner -- kernel relu   (also: silu, sigmoid, tanh, exp, log, add, mul, …)
 
@@ -31,11 +34,16 @@ namespace FusionScratch.Kernels.Elementwise;
 public static class ElementwiseKernels
 {
     /// <summary>
-    /// Elements below which the SIMD kernels stay on one thread. Measured on the 2-core AVX-512
-    /// dev machine (Zen 4): at 64K floats relu takes about 5 µs on one core, and waking a second
-    /// thread costs a few µs, so two threads barely break even; from 256K floats (1 MB per
-    /// operand, past L2) two threads win by 1.5–1.9× for relu/add and ≈ 2× for exp/tanh. One
-    /// threshold for all ops keeps the rule simple; the cheap ops set it.
+    /// Elements below which the SIMD kernels stay on one thread: 256K floats, 1 MB per operand.
+    /// Why this size: handing a chunk to a pool thread costs a few µs, while one core does relu or
+    /// add on 64K floats in 2.5–4 µs and exp in about 11 µs, so below ~100K floats the hand-off
+    /// eats the gain; and below about 1 MB per operand the data still sits in this core's L2,
+    /// where a second core adds no bandwidth to the memory-bound ops. One threshold for all ops
+    /// keeps the rule simple; the cheap ops set it.
+    /// Measured (2-vCPU Zen 4 dev box, shared with other jobs): a second thread did not pay off
+    /// at any size, 32K to 1M floats (relu 1M: 73 µs on one thread, 81 on two; exp 1M: 178 vs
+    /// 204 µs), most likely because the other vCPU was rarely free; re-measure on an unshared multi-core
+    /// machine with the SimdAllCores rows of bench/ElementwiseBench.cs.
     /// </summary>
     public const int ParallelThreshold = 1 << 18;
 
@@ -216,6 +224,15 @@ public static class ElementwiseKernels
         shape.Rank = StridedLayout.Coalesce(outDims, xStrides, yStrides, shape.Dims, shape.XStrides, shape.YStrides);
         int inner = shape.Dims[shape.Rank - 1];
         int rows = z.Length / inner;
+
+        // One flat run (same shapes, or one operand a scalar): the flat kernels, which also thread.
+        if (shape.Rank == 1)
+        {
+            int sx = shape.XStrides[0], sy = shape.YStrides[0];
+            if (sx == 1 && sy == 1) { BinarySimd<TOp>(x[..inner], y[..inner], z); return; }
+            if (sx == 1 && sy == 0) { ScalarSimd<TOp>(x[..inner], y[0], z); return; }
+            if (sx == 0 && sy == 1) { ScalarLeftSimd<TOp>(x[0], y[..inner], z); return; }
+        }
 
         fixed (float* px = x, py = y, pz = z)
         {

@@ -46,10 +46,13 @@ public abstract class Module
     /// <summary>Number of trainable scalars.</summary>
     public long ParameterCount() => Parameters().Sum(p => (long)p.Numel);
 
-    /// <summary>Clears every parameter's gradient (sets it to null, as PyTorch's set_to_none).</summary>
+    /// <summary>
+    /// Zeroes every parameter's gradient in place (PyTorch's zero_grad(set_to_none=False)): the
+    /// buffers are kept, so a training loop allocates no gradient memory after its first step.
+    /// </summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters()) p.Grad = null;
+        foreach (var p in Parameters()) p.ZeroGrad();
     }
 
     /// <summary>Switches this module and its children to training (true) or evaluation mode.</summary>

@@ -24,10 +24,10 @@ public abstract class Optimizer
     /// <summary>Applies one update; parameters without a gradient are skipped.</summary>
     public abstract void Step();
 
-    /// <summary>Clears every parameter's gradient.</summary>
+    /// <summary>Zeroes every parameter's gradient in place (buffers kept; see Module.ZeroGrad).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Params) p.Grad = null;
+        foreach (var p in Params) p.ZeroGrad();
     }
 }
 

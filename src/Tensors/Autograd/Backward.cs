@@ -34,7 +34,28 @@ public sealed partial class Tensor
             throw new ArgumentException($"Backward: gradient of shape {gradient.Shape} for a tensor of shape {Shape}");
 
         List<Tensor> order = TopologicalOrder(this);
-        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [this] = gradient };
+        // Reused per thread so that a steady-state training step allocates no collections.
+        var grads = _grads ??= new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        grads.Clear();
+        grads[this] = gradient;
+        try
+        {
+            RunBackward(order, grads);
+        }
+        finally
+        {
+            grads.Clear();
+            order.Clear();
+        }
+    }
+
+    [ThreadStatic] private static Dictionary<Tensor, Tensor>? _grads;
+    [ThreadStatic] private static List<Tensor>? _order;
+    [ThreadStatic] private static HashSet<Tensor>? _visited;
+    [ThreadStatic] private static Stack<(Tensor T, int Next)>? _stack;
+
+    private static void RunBackward(List<Tensor> order, Dictionary<Tensor, Tensor> grads)
+    {
         using var _ = NoGrad(); // backward rules compute with tensors but must not record
         for (int i = order.Count - 1; i >= 0; i--)
         {
@@ -44,7 +65,11 @@ public sealed partial class Tensor
             {
                 // Leaf: copy on first write, since g may be shared with other tensors' gradients
                 // (Add hands the same gradient to both inputs).
-                if (t.Grad is null) t.Grad = g.Contiguous(copy: true);
+                if (t.Grad is null)
+                {
+                    using var persistent = TensorArena.Suspend(); // the gradient outlives the step's arena scope
+                    t.Grad = g.Contiguous(copy: true);
+                }
                 else ElementwiseKernels.AddInto(g.ReadContiguous(), t.Grad.Span);
                 continue;
             }
@@ -73,10 +98,13 @@ public sealed partial class Tensor
     /// <summary>Tensors reachable from <paramref name="root"/> through nodes, inputs before outputs.</summary>
     internal static List<Tensor> TopologicalOrder(Tensor root)
     {
-        var order = new List<Tensor>();
-        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var order = _order ??= [];
+        var visited = _visited ??= new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        order.Clear();
+        visited.Clear();
         // Explicit DFS stack of (tensor, index of the next input to visit).
-        var stack = new Stack<(Tensor T, int Next)>();
+        var stack = _stack ??= new Stack<(Tensor T, int Next)>();
+        stack.Clear();
         stack.Push((root, 0));
         visited.Add(root);
         while (stack.Count > 0)
@@ -91,6 +119,7 @@ public sealed partial class Tensor
             }
             else order.Add(t); // all inputs done: post-order
         }
+        visited.Clear();
         return order;
     }
 

@@ -19,7 +19,7 @@ public sealed partial class Tensor
 
     private static Tensor MapUnary<TOp>(Tensor x) where TOp : IUnaryOp
     {
-        var y = Zeros(x.Shape);
+        var y = Empty(x.Shape);
         ElementwiseKernels.UnarySimd<TOp>(x.ReadContiguous(), y.Span);
         return y;
     }
@@ -27,7 +27,7 @@ public sealed partial class Tensor
     /// <summary>Same-shape elementwise f(a, b) with no autodiff (used by backward rules).</summary>
     private static Tensor MapBinary<TOp>(Tensor a, Tensor b) where TOp : IBinaryOp
     {
-        var z = Zeros(a.Shape);
+        var z = Empty(a.Shape);
         ElementwiseKernels.BinarySimd<TOp>(a.ReadContiguous(), b.ReadContiguous(), z.Span);
         return z;
     }
@@ -80,7 +80,7 @@ public sealed partial class Tensor
     private static Tensor MapBroadcast<TOp>(Tensor a, Tensor b, string op) where TOp : IBinaryOp
     {
         Shape shape = Shape.Broadcast(a.Shape, b.Shape, op);
-        var z = Zeros(shape);
+        var z = Empty(shape);
         if (a.Shape == shape && b.Shape == shape && a.IsContiguous && b.IsContiguous)
         {
             ElementwiseKernels.BinarySimd<TOp>(a.Span, b.Span, z.Span);
@@ -122,14 +122,14 @@ public sealed partial class Tensor
 
     private static Tensor MapScalar<TOp>(Tensor x, float s) where TOp : IBinaryOp
     {
-        var y = Zeros(x.Shape);
+        var y = Empty(x.Shape);
         ElementwiseKernels.ScalarSimd<TOp>(x.ReadContiguous(), s, y.Span);
         return y;
     }
 
     private static Tensor MapScalarLeft<TOp>(float s, Tensor x) where TOp : IBinaryOp
     {
-        var y = Zeros(x.Shape);
+        var y = Empty(x.Shape);
         ElementwiseKernels.ScalarLeftSimd<TOp>(s, x.ReadContiguous(), y.Span);
         return y;
     }

@@ -29,7 +29,7 @@ public sealed partial class Tensor
 
         ReadOnlySpan<float> aData = GemmOperand(a, transposeA, out bool aT);
         ReadOnlySpan<float> bData = GemmOperand(b, transposeB, out bool bT);
-        var c = Zeros(M, N);
+        var c = Empty(new Shape(M, N)); // beta = 0: the GEMM overwrites every element
         MatMulKernels.Gemm(aData, aT, bData, bT, M, N, K, 1f, 0f, c.Span);
 
         return Record(c, "matmul", [a, b], g =>

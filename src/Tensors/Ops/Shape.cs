@@ -111,7 +111,8 @@ public sealed partial class Tensor
     public Tensor Contiguous(bool copy = false)
     {
         if (IsContiguous && !copy) return this;
-        var y = new Tensor(ReadContiguous().ToArray(), Shape);
+        var y = Empty(Shape);
+        ReadContiguous().CopyTo(y.Span);
         return Record(y, "contiguous", [this], g => [g]);
     }
 

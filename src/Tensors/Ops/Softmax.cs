@@ -31,11 +31,11 @@ public sealed partial class Tensor
     {
         CheckLastAxis(this, axis, "softmax");
         var (rows, cols) = LastAxisRows("softmax");
-        var y = Zeros(Shape);
+        var y = Empty(Shape);
         SoftmaxKernels.SoftmaxSimd(ReadContiguous(), rows, cols, y.Span);
         return Record(y, "softmax", [this], g =>
         {
-            var dx = Zeros(y.Shape);
+            var dx = Empty(y.Shape);
             SoftmaxKernels.SoftmaxBackwardSimd(y.Span, g.ReadContiguous(), rows, cols, dx.Span);
             return [dx];
         });
@@ -46,11 +46,11 @@ public sealed partial class Tensor
     {
         CheckLastAxis(this, axis, "log_softmax");
         var (rows, cols) = LastAxisRows("log_softmax");
-        var y = Zeros(Shape);
+        var y = Empty(Shape);
         SoftmaxKernels.LogSoftmaxSimd(ReadContiguous(), rows, cols, y.Span);
         return Record(y, "log_softmax", [this], g =>
         {
-            var dx = Zeros(y.Shape);
+            var dx = Empty(y.Shape);
             SoftmaxKernels.LogSoftmaxBackwardSimd(y.Span, g.ReadContiguous(), rows, cols, dx.Span);
             return [dx];
         });
@@ -69,16 +69,15 @@ public sealed partial class Tensor
             throw new ArgumentException($"cross_entropy: {labels.Length} labels for logits of shape {logits.Shape}");
         if (rows == 0) throw new ArgumentException("cross_entropy of an empty batch");
         var labelsCopy = labels.ToArray();
-        var probs = new float[rows * cols];
-        var losses = new float[rows];
-        SoftmaxKernels.CrossEntropyForwardSimd(logits.ReadContiguous(), labelsCopy, rows, cols, probs, losses);
-        var loss = Scalar(ReduceKernels.Sum(losses) / rows);
+        var probs = Empty(new Shape(rows, cols));
+        var losses = Empty(new Shape(rows));
+        SoftmaxKernels.CrossEntropyForwardSimd(logits.ReadContiguous(), labelsCopy, rows, cols, probs.Span, losses.Span);
+        var loss = Full(Shape.Scalar, ReduceKernels.Sum(losses.Span) / rows);
         return Record(loss, "cross_entropy", [logits], g =>
         {
-            var dLosses = new float[rows];
-            Array.Fill(dLosses, g.Item() / rows);
-            var dx = Zeros(rows, cols);
-            SoftmaxKernels.CrossEntropyBackwardSimd(probs, labelsCopy, dLosses, rows, cols, dx.Span);
+            var dLosses = Full(new Shape(rows), g.Item() / rows);
+            var dx = Empty(new Shape(rows, cols));
+            SoftmaxKernels.CrossEntropyBackwardSimd(probs.Span, labelsCopy, dLosses.Span, rows, cols, dx.Span);
             return [dx];
         });
     }

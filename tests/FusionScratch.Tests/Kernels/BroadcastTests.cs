@@ -47,6 +47,8 @@ public class BroadcastTests
         "17,33,5|33,1",
         "300,1001|300,1",   // 300 300 elements: rows split across threads
         "1024,1024|1024",   // 1M elements, y a row vector repeated
+        "600,700|600,700",  // same shape, 420 000 elements: the flat kernel on threads
+        "512,1000|",        // y a scalar, 512 000 elements
     };
 
     public static IEnumerable<object[]> Cases() =>

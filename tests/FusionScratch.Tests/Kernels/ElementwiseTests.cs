@@ -137,7 +137,7 @@ public class ElementwiseTests
         var c = UnaryOps[op];
         foreach (int n in new[] { 37, 6 * 512 + 7, 1 << 20 })
         {
-            float[] x = Inputs(n, c.Lo, c.Hi, seed: 7);
+            float[] x = (float[])Inputs(n, c.Lo, c.Hi, seed: 7).Clone();
             var expected = new float[n];
             c.Naive(x, expected);
             c.Simd(x, x);
@@ -152,7 +152,7 @@ public class ElementwiseTests
         var c = BinaryOps.TryGetValue(op, out var b) ? b : BackwardOps[op];
         foreach (int n in new[] { 37, 6 * 512 + 7, 1 << 20 })
         {
-            float[] x = Inputs(n, c.Lo, c.Hi, seed: 7), y = Inputs(n, -2f, 2f, seed: 8);
+            float[] x = (float[])Inputs(n, c.Lo, c.Hi, seed: 7).Clone(), y = Inputs(n, -2f, 2f, seed: 8);
             var expected = new float[n];
             c.Naive(x, y, expected);
             float[] intoX = (float[])x.Clone(), intoY = (float[])y.Clone();
@@ -200,7 +200,7 @@ public class ElementwiseTests
     {
         foreach (int n in new[] { 0, 13, 1 << 20 })
         {
-            float[] src = Inputs(n, -1f, 1f, 3), dst = Inputs(n, -1f, 1f, 4);
+            float[] src = Inputs(n, -1f, 1f, 3), dst = (float[])Inputs(n, -1f, 1f, 4).Clone();
             var expected = new float[n];
             ElementwiseKernels.BinaryNaive<Add>(dst, src, expected);
             ElementwiseKernels.AddInto(src, dst);
@@ -298,8 +298,15 @@ public class ElementwiseTests
 
     // ------------------------------------------------------------------ helpers
 
-    /// <summary>Seeded uniform inputs in [lo, hi), with special values (±0, ±∞, NaN, tiny, huge) sprinkled in from n ≥ 24.</summary>
-    private static float[] Inputs(int n, float lo, float hi, int seed)
+    // Inputs are cached: the 1<<20 cases would otherwise spend most of their time in System.Random.
+    // Callers must not write into a cached array (the in-place tests clone it first).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int, float, float, int), float[]> InputCache = new();
+
+    /// <summary>Seeded uniform inputs in [lo, hi), with special values (±0, ±∞, NaN, tiny, huge) sprinkled in from n ≥ 24. Shared: do not modify.</summary>
+    private static float[] Inputs(int n, float lo, float hi, int seed) =>
+        InputCache.GetOrAdd((n, lo, hi, seed), key => MakeInputs(key.Item1, key.Item2, key.Item3, key.Item4));
+
+    private static float[] MakeInputs(int n, float lo, float hi, int seed)
     {
         float[] x = Check.Random(n, seed, lo, hi);
         if (n >= 24)

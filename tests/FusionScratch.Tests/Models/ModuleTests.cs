@@ -8,7 +8,7 @@ namespace FusionScratch.Tests.Models;
 public class ModuleTests
 {
     [Fact]
-    public void Sequential_NamesParametersByPosition_AndZeroGradClearsThem()
+    public void Sequential_NamesParametersByPosition_AndZeroGradZeroesThemInPlace()
     {
         var rng = new Rng(1);
         var m = new Sequential(new Linear(3, 4, rng), new ReLU(), new Linear(4, 2, rng, bias: false));
@@ -17,8 +17,10 @@ public class ModuleTests
         Assert.Equal(3 * 4 + 4 + 4 * 2, m.ParameterCount());
         Losses.Mse(m.Forward(Tensor.Ones(5, 3)), Tensor.Zeros(5, 2)).Backward();
         Assert.All(m.Parameters(), p => Assert.NotNull(p.Grad));
+        var buffers = m.Parameters().Select(p => p.Grad!).ToArray();
         m.ZeroGrad();
-        Assert.All(m.Parameters(), p => Assert.Null(p.Grad));
+        Assert.All(m.Parameters(), p => Assert.All(p.Grad!.ToArray(), v => Assert.Equal(0f, v)));
+        Assert.Equal(buffers, m.Parameters().Select(p => p.Grad!).ToArray()); // same buffers, no reallocation
     }
 
     [Fact]

@@ -5,14 +5,7 @@ namespace FusionScratch.Tests.Runner;
 [Collection("Console")]
 public class InfoCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o); Console.SetError(e);
-        try { return (Program.Main(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); FusionScratch.Kernels.Parallelism.Threads = Environment.ProcessorCount; }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => RunnerHarness.Run(args);
 
     [Fact]
     public void Info_PrintsVersionWidthsAndThreads()

@@ -1,0 +1,397 @@
+// Conv2d, variant 2 — im2col + GEMM: every multiply-add of the convolution runs in
+// MatMulKernels.Gemm, so this variant gets faster whenever the GEMM does.
+//
+// Shapes: x (N,C,H,W), w (K,C,R,S), y (N,K,P,Q); see Conv2d.1.Naive.cs. Write CRS = C·R·S and
+// PQ = P·Q. For one image, im2col unfolds x[n] into a column matrix
+//     col (CRS, PQ):   col[(c·R + r)·S + s, p·Q + q] = x[n, c, p·stride + r − pad, q·stride + s − pad]
+// (0 in the padding), and the convolution is a matrix product with the weight viewed as (K, CRS):
+//     forward          y[n]  (K, PQ)   =  W (K, CRS) · col (CRS, PQ)             GEMM  K × PQ × CRS
+//     backward-weight  dW    (K, CRS) +=  dy[n] (K, PQ) · colᵀ (PQ, CRS)         GEMM  K × CRS × PQ
+//     backward-input   dcol  (CRS, PQ) =  Wᵀ (CRS, K) · dy[n] (K, PQ)            GEMM  CRS × PQ × K
+//                      then col2im folds dcol back into dx[n] (the adjoint of im2col: adds).
+//
+// Why this orientation ("rows = filter taps, columns = output pixels") rather than the
+// transposed one ((N·PQ, CRS)·(CRS, K), rows = output pixels):
+//   - The forward GEMM writes (K, PQ), which is exactly the NCHW layout of y[n]: no transpose of
+//     the output; the pixel-row form writes (PQ, K) and must transpose every output back to NCHW.
+//   - dy[n] is read in place as (K, PQ) by both backward GEMMs; the pixel-row form needs dy
+//     transposed to (PQ, K) first (or a transA GEMM reading K-strided).
+//   - im2col writes contiguous rows: for stride 1 each (c, r, s, p) is one memcpy of the valid
+//     part of an input row (plus zeroed padding ends). In the pixel-row form a row of col is one
+//     pixel's receptive field: runs of only S floats.
+//   - The GEMM shapes stay big enough: for the reference CNN's conv3×3(32→64) on 26×26 it is
+//     64 × 576 × 288 per image (forward), 64 × 288 × 576 (weight), 288 × 576 × 64 (input).
+// Small images: when PQ < MinGemmColumns a GEMM per image would be too thin (a 7×7 output gives
+// N = 49), so G images are unfolded side by side into col (CRS, G·PQ) and one GEMM covers them.
+// The forward then writes (K, G·PQ) into a scratch and scatters rows to y (adding the bias on
+// the way); the backward GEMMs gather dy into (K, G·PQ) first. Both copies are O(K·G·PQ)
+// against O(K·CRS·G·PQ) multiply-adds. With PQ ≥ MinGemmColumns, G = 1 and nothing is copied.
+// 1×1, stride 1, pad 0: col would equal x[n] viewed as (C, H·W), so the GEMMs read x[n], write
+// dx[n] directly, and there is no im2col, no col2im and no scratch at all.
+// Bias: the forward fills y[n] with b[k] per row and runs the GEMM with beta = 1 (one
+// write-only pass instead of a read-modify-write pass after it); db[k] = Σ_{n,pq} dy is a
+// vectorised row sum.
+// Threads: the GEMMs thread themselves (Parallelism inside MatMulKernels.Gemm), so they are
+// called from this thread, one after another; im2col and col2im split (image, channel) pairs
+// across Parallelism.For above ParallelFloats of work (each pair owns its rows of col and its
+// plane of dx, so no two threads write the same floats).
+// Scratch: col and the (K, G·PQ) buffer come from ArrayPool<float>.Shared and go back before
+// returning, so a steady state allocates nothing on one thread (the multi-threaded paths
+// allocate only Parallel.For's own bookkeeping and one closure).
+// Not done here: the weight gradient needs col again in backward, and this variant recomputes it
+// (im2col is O(CRS·PQ) copies against O(K·CRS·PQ) FLOPs) rather than keeping N columns alive.
+//
+//   dotnet run --project src/Runner -- kernel conv2d --variant 2
+
+using System.Buffers;
+using FusionScratch.Kernels.Elementwise;
+using FusionScratch.Kernels.Simd;
+
+namespace FusionScratch.Kernels;
+
+public static partial class Conv2dKernels
+{
+    /// <summary>GEMM columns (output pixels) below which several images share one GEMM.</summary>
+    internal const int MinGemmColumns = 256;
+
+    /// <summary>Largest column scratch (floats, 16 MiB) the image batching may ask for.</summary>
+    internal const int MaxColumnFloats = 1 << 22;
+
+    /// <summary>Floats of im2col / col2im work below which they stay on the calling thread.</summary>
+    internal const int ParallelFloats = 1 << 15;
+
+    /// <summary>Images unfolded side by side into one column matrix (G above).</summary>
+    internal static int ImagesPerGemm(in Conv2dShape s)
+    {
+        int pq = s.P * s.Q;
+        long crsPq = (long)s.C * s.R * s.S * pq;
+        int g = (MinGemmColumns + pq - 1) / pq;
+        g = (int)Math.Min(g, Math.Max(1, MaxColumnFloats / crsPq));
+        return Math.Clamp(g, 1, Math.Max(1, s.N));
+    }
+
+    // ------------------------------------------------------------------ forward
+
+    /// <summary>
+    /// Forward convolution through im2col + GEMM: effectively computes
+    /// y[n,k,p,q] = b[k] + Σ_{c,r,s} w[k,c,r,s]·x[n,c,p·stride+r−pad,q·stride+s−pad].
+    /// <paramref name="bias"/> may be empty. Matches <see cref="ForwardNaive"/> within rounding.
+    /// </summary>
+    public static void ForwardIm2Col(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, in Conv2dShape s, Span<float> y)
+    {
+        s.CheckForward(x.Length, w.Length, bias.Length, y.Length);
+        // x is (N,C,H,W), w is (K,CRS), bias is (K) or empty, y is (N,K,PQ)
+        int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
+        if (s.N == 0) return;
+        if (s.IsPointwise)
+        {
+            // y[n] (K, HW) = W (K, C) · x[n] (C, HW): x[n] is already the column matrix.
+            for (int n = 0; n < s.N; n++)
+            {
+                Span<float> yn = y.Slice(n * KPQ, KPQ);
+                float beta = FillBiasRows(bias, PQ, yn);
+                MatMulKernels.Gemm(w, false, x.Slice(n * CHW, CHW), false, K, PQ, s.C, 1f, beta, yn);
+            }
+            return;
+        }
+
+        int G = ImagesPerGemm(s);
+        float[] col = ArrayPool<float>.Shared.Rent(CRS * G * PQ);
+        float[]? wide = G > 1 ? ArrayPool<float>.Shared.Rent(K * G * PQ) : null;
+        try
+        {
+            for (int n0 = 0; n0 < s.N; n0 += G)
+            {
+                int g = Math.Min(G, s.N - n0), cols = g * PQ;
+                Span<float> c = col.AsSpan(0, CRS * cols);
+                Im2Col(x.Slice(n0 * CHW, g * CHW), s, g, c);
+                if (g == 1)
+                {
+                    Span<float> yn = y.Slice(n0 * KPQ, KPQ);
+                    float beta = FillBiasRows(bias, PQ, yn);
+                    MatMulKernels.Gemm(w, false, c, false, K, PQ, CRS, 1f, beta, yn);
+                }
+                else
+                {
+                    // (K, g·PQ) = W · col, then row (k, image i) goes to y[n0+i, k, :] with the bias.
+                    Span<float> t = wide.AsSpan(0, K * cols);
+                    MatMulKernels.Gemm(w, false, c, false, K, cols, CRS, 1f, 0f, t);
+                    for (int i = 0; i < g; i++)
+                        for (int k = 0; k < K; k++)
+                        {
+                            ReadOnlySpan<float> src = t.Slice(k * cols + i * PQ, PQ);
+                            Span<float> dst = y.Slice((n0 + i) * KPQ + k * PQ, PQ);
+                            if (bias.IsEmpty) src.CopyTo(dst);
+                            else VectorLoop.BinaryScalarRight<Add>(src, bias[k], dst);
+                        }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(col);
+            if (wide != null) ArrayPool<float>.Shared.Return(wide);
+        }
+    }
+
+    /// <summary>y viewed as (K, PQ): row k = bias[k]. Returns the GEMM beta that keeps it (1), or 0 without bias.</summary>
+    private static float FillBiasRows(ReadOnlySpan<float> bias, int PQ, Span<float> y)
+    {
+        if (bias.IsEmpty) return 0f;
+        for (int k = 0; k < bias.Length; k++) y.Slice(k * PQ, PQ).Fill(bias[k]);
+        return 1f;
+    }
+
+    // ------------------------------------------------------------------ backward
+
+    /// <summary>
+    /// Input gradient through GEMM + col2im: effectively computes
+    /// dx[n,c,h,w] = Σ dy[n,k,p,q]·w[k,c,r,s] over p·stride+r−pad = h, q·stride+s−pad = w.
+    /// Overwrites <paramref name="dx"/>. Matches <see cref="BackwardInputNaive"/> within rounding.
+    /// </summary>
+    public static void BackwardInputIm2Col(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx)
+    {
+        s.Check(dy.Length, s.OutputLength, "dy", $"({s.N},{s.K},{s.P},{s.Q})", "conv2d backward");
+        s.CheckWeight(w.Length, "conv2d backward", null);
+        s.Check(dx.Length, s.InputLength, "dx", $"({s.N},{s.C},{s.H},{s.W})", "conv2d backward");
+        // dy is (N,K,PQ), w is (K,CRS), dx is (N,C,H,W)
+        int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
+        if (s.N == 0) return;
+        if (s.IsPointwise)
+        {
+            // dx[n] (C, HW) = Wᵀ (C, K) · dy[n] (K, HW), straight into dx.
+            for (int n = 0; n < s.N; n++)
+                MatMulKernels.Gemm(w, true, dy.Slice(n * KPQ, KPQ), false, s.C, PQ, K, 1f, 0f, dx.Slice(n * CHW, CHW));
+            return;
+        }
+
+        int G = ImagesPerGemm(s);
+        float[] col = ArrayPool<float>.Shared.Rent(CRS * G * PQ);
+        float[]? wide = G > 1 ? ArrayPool<float>.Shared.Rent(K * G * PQ) : null;
+        try
+        {
+            for (int n0 = 0; n0 < s.N; n0 += G)
+            {
+                int g = Math.Min(G, s.N - n0), cols = g * PQ;
+                ReadOnlySpan<float> dyc = g == 1 ? dy.Slice(n0 * KPQ, KPQ) : GatherRows(dy, n0, g, K, PQ, wide.AsSpan(0, K * cols));
+                Span<float> dcol = col.AsSpan(0, CRS * cols);
+                MatMulKernels.Gemm(w, true, dyc, false, CRS, cols, K, 1f, 0f, dcol);
+                Col2Im(dcol, s, g, dx.Slice(n0 * CHW, g * CHW));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(col);
+            if (wide != null) ArrayPool<float>.Shared.Return(wide);
+        }
+    }
+
+    /// <summary>
+    /// Weight and bias gradients through im2col + GEMM: effectively computes
+    /// dw[k,c,r,s] = Σ_{n,p,q} dy[n,k,p,q]·x[n,c,p·stride+r−pad,q·stride+s−pad] and db[k] = Σ_{n,p,q} dy[n,k,p,q].
+    /// Overwrites <paramref name="dw"/>; <paramref name="dBias"/> may be empty (not wanted).
+    /// Matches <see cref="BackwardWeightNaive"/> within rounding.
+    /// </summary>
+    public static void BackwardWeightIm2Col(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, in Conv2dShape s, Span<float> dw, Span<float> dBias)
+    {
+        CheckBackwardWeight(x.Length, dy.Length, s, dw.Length, dBias.Length, "conv2d backward", null);
+        // x is (N,C,H,W), dy is (N,K,PQ), dw is (K,CRS), dBias is (K) or empty
+        int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
+        if (!dBias.IsEmpty) BiasGradient(dy, s.N, K, PQ, dBias);
+        if (s.N == 0)
+        {
+            dw.Clear();
+            return;
+        }
+        if (s.IsPointwise)
+        {
+            // dW (K, C) += dy[n] (K, HW) · x[n]ᵀ (HW, C); beta = 0 on the first image overwrites dw.
+            for (int n = 0; n < s.N; n++)
+                MatMulKernels.Gemm(dy.Slice(n * KPQ, KPQ), false, x.Slice(n * CHW, CHW), true, K, s.C, PQ, 1f, n == 0 ? 0f : 1f, dw);
+            return;
+        }
+
+        int G = ImagesPerGemm(s);
+        float[] col = ArrayPool<float>.Shared.Rent(CRS * G * PQ);
+        float[]? wide = G > 1 ? ArrayPool<float>.Shared.Rent(K * G * PQ) : null;
+        try
+        {
+            for (int n0 = 0; n0 < s.N; n0 += G)
+            {
+                int g = Math.Min(G, s.N - n0), cols = g * PQ;
+                Span<float> c = col.AsSpan(0, CRS * cols);
+                Im2Col(x.Slice(n0 * CHW, g * CHW), s, g, c);
+                ReadOnlySpan<float> dyc = g == 1 ? dy.Slice(n0 * KPQ, KPQ) : GatherRows(dy, n0, g, K, PQ, wide.AsSpan(0, K * cols));
+                MatMulKernels.Gemm(dyc, false, c, true, K, CRS, cols, 1f, n0 == 0 ? 0f : 1f, dw);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(col);
+            if (wide != null) ArrayPool<float>.Shared.Return(wide);
+        }
+    }
+
+    /// <summary>
+    /// Bias gradient of a convolution: effectively computes db[k] = Σ_n Σ_pq dy[n,k,pq] for dy
+    /// (N,K,PQ), one vectorised row sum per (n, k). Overwrites dBias (K).
+    /// </summary>
+    public static void BiasGradient(ReadOnlySpan<float> dy, int N, int K, int PQ, Span<float> dBias)
+    {
+        if (N < 0 || K < 1 || PQ < 1 || dy.Length != (long)N * K * PQ || dBias.Length != K)
+            throw new ArgumentException($"conv2d bias gradient: dy has {dy.Length} elements and dBias {dBias.Length}, expected (N,K,P·Q) = ({N},{K},{PQ}) and ({K})");
+        dBias.Clear();
+        for (int n = 0; n < N; n++)
+            for (int k = 0; k < K; k++)
+                dBias[k] += ReduceKernels.Sum(dy.Slice((n * K + k) * PQ, PQ));
+    }
+
+    /// <summary>dy rows of images n0 … n0+g−1 side by side: wide (K, g·PQ)[k, i·PQ + j] = dy[n0+i, k, j].</summary>
+    private static ReadOnlySpan<float> GatherRows(ReadOnlySpan<float> dy, int n0, int g, int K, int PQ, Span<float> wide)
+    {
+        int cols = g * PQ;
+        for (int i = 0; i < g; i++)
+            for (int k = 0; k < K; k++)
+                dy.Slice(((n0 + i) * K + k) * PQ, PQ).CopyTo(wide.Slice(k * cols + i * PQ, PQ));
+        return wide;
+    }
+
+    // ------------------------------------------------------------------ im2col / col2im
+
+    /// <summary>
+    /// Unfolds <paramref name="images"/> consecutive images of x (images, C, H, W) into
+    /// col (C·R·S, images·P·Q): col[(c·R+r)·S+s, i·PQ + p·Q + q] = x[i, c, p·stride+r−pad, q·stride+s−pad], 0 in the padding.
+    /// </summary>
+    public static void Im2Col(ReadOnlySpan<float> x, in Conv2dShape s, int images, Span<float> col)
+    {
+        int CHW = s.C * s.H * s.W, PQ = s.P * s.Q, CRS = s.C * s.R * s.S;
+        s.Check(x.Length, images * CHW, "x", $"({images},{s.C},{s.H},{s.W})", "im2col");
+        s.Check(col.Length, CRS * images * PQ, "col", $"({CRS},{images * PQ})", "im2col");
+        int items = images * s.C, perItem = s.R * s.S * PQ;
+        if (Parallelism.Threads == 1 || (long)items * perItem < 2 * ParallelFloats || items < 2)
+            Im2ColRange(x, s, images, col, 0, items);
+        else
+            Im2ColParallel(x, s, images, col, items, perItem);
+    }
+
+    // In its own method: the lambda's closure is allocated on entry to the method that declares
+    // its captured variables, and the single-threaded path must not allocate.
+    private static unsafe void Im2ColParallel(ReadOnlySpan<float> x, Conv2dShape s, int images, Span<float> col, int items, int perItem)
+    {
+        fixed (float* px = x, pc = col)
+        {
+            float* xp = px, cp = pc;
+            int xn = x.Length, cn = col.Length;
+            Parallelism.For(items, Math.Max(1, ParallelFloats / perItem), (i0, i1) =>
+                Im2ColRange(new ReadOnlySpan<float>(xp, xn), s, images, new Span<float>(cp, cn), i0, i1));
+        }
+    }
+
+    /// <summary>Items [item0, item1), item = image·C + channel: the R·S rows of col that come from that input plane.</summary>
+    private static void Im2ColRange(ReadOnlySpan<float> x, in Conv2dShape s, int images, Span<float> col, int item0, int item1)
+    {
+        int C = s.C, H = s.H, W = s.W, R = s.R, S = s.S, P = s.P, Q = s.Q, stride = s.Stride, pad = s.Pad;
+        int PQ = P * Q, ld = images * PQ; // ld: length of one row of col
+        for (int item = item0; item < item1; item++)
+        {
+            int i = item / C, c = item % C;
+            ReadOnlySpan<float> plane = x.Slice(item * H * W, H * W);
+            for (int r = 0; r < R; r++)
+                for (int t = 0; t < S; t++)
+                {
+                    Span<float> dst = col.Slice(((c * R + r) * S + t) * ld + i * PQ, PQ);
+                    var (qlo, qhi) = ValidColumns(t, W, Q, stride, pad);
+                    for (int p = 0; p < P; p++)
+                    {
+                        Span<float> row = dst.Slice(p * Q, Q);
+                        int ih = p * stride + r - pad;
+                        if ((uint)ih >= (uint)H)
+                        {
+                            row.Clear(); // the whole tap row falls in the top or bottom padding
+                            continue;
+                        }
+                        row[..qlo].Clear();
+                        row[qhi..].Clear();
+                        ReadOnlySpan<float> src = plane.Slice(ih * W, W);
+                        if (stride == 1)
+                            src.Slice(qlo + t - pad, qhi - qlo).CopyTo(row[qlo..qhi]); // one memcpy (vectorised by the BCL)
+                        else
+                            for (int q = qlo; q < qhi; q++) row[q] = src[q * stride + t - pad];
+                    }
+                }
+        }
+    }
+
+    /// <summary>
+    /// Output columns [qlo, qhi) whose tap t reads inside the image: 0 ≤ q·stride + t − pad &lt; W.
+    /// Columns outside read the zero padding.
+    /// </summary>
+    internal static (int Lo, int Hi) ValidColumns(int t, int W, int Q, int stride, int pad)
+    {
+        int lo = Math.Min(Q, (Math.Max(0, pad - t) + stride - 1) / stride);
+        int last = W - 1 + pad - t; // q·stride ≤ last
+        int hi = last < 0 ? 0 : Math.Min(Q, last / stride + 1);
+        return (lo, Math.Max(lo, hi));
+    }
+
+    /// <summary>
+    /// Folds col (C·R·S, images·P·Q) back into dx (images, C, H, W), the adjoint of <see cref="Im2Col"/>:
+    /// dx[i,c,h,w] = Σ col[(c·R+r)·S+s, i·PQ + p·Q + q] over p·stride+r−pad = h, q·stride+s−pad = w. Overwrites dx.
+    /// </summary>
+    public static void Col2Im(ReadOnlySpan<float> col, in Conv2dShape s, int images, Span<float> dx)
+    {
+        int CHW = s.C * s.H * s.W, PQ = s.P * s.Q, CRS = s.C * s.R * s.S;
+        s.Check(col.Length, CRS * images * PQ, "col", $"({CRS},{images * PQ})", "col2im");
+        s.Check(dx.Length, images * CHW, "dx", $"({images},{s.C},{s.H},{s.W})", "col2im");
+        int items = images * s.C, perItem = s.R * s.S * PQ;
+        if (Parallelism.Threads == 1 || (long)items * perItem < 2 * ParallelFloats || items < 2)
+            Col2ImRange(col, s, images, dx, 0, items);
+        else
+            Col2ImParallel(col, s, images, dx, items, perItem);
+    }
+
+    private static unsafe void Col2ImParallel(ReadOnlySpan<float> col, Conv2dShape s, int images, Span<float> dx, int items, int perItem)
+    {
+        fixed (float* pc = col, pd = dx)
+        {
+            float* cp = pc, dp = pd;
+            int cn = col.Length, dn = dx.Length;
+            Parallelism.For(items, Math.Max(1, ParallelFloats / perItem), (i0, i1) =>
+                Col2ImRange(new ReadOnlySpan<float>(cp, cn), s, images, new Span<float>(dp, dn), i0, i1));
+        }
+    }
+
+    /// <summary>Items [item0, item1), item = image·C + channel: clears that plane of dx and adds its R·S rows of col into it.</summary>
+    private static void Col2ImRange(ReadOnlySpan<float> col, in Conv2dShape s, int images, Span<float> dx, int item0, int item1)
+    {
+        int C = s.C, H = s.H, W = s.W, R = s.R, S = s.S, P = s.P, Q = s.Q, stride = s.Stride, pad = s.Pad;
+        int PQ = P * Q, ld = images * PQ;
+        for (int item = item0; item < item1; item++)
+        {
+            int i = item / C, c = item % C;
+            Span<float> plane = dx.Slice(item * H * W, H * W);
+            plane.Clear();
+            for (int r = 0; r < R; r++)
+                for (int t = 0; t < S; t++)
+                {
+                    ReadOnlySpan<float> src = col.Slice(((c * R + r) * S + t) * ld + i * PQ, PQ);
+                    var (qlo, qhi) = ValidColumns(t, W, Q, stride, pad);
+                    if (qhi == qlo) continue;
+                    for (int p = 0; p < P; p++)
+                    {
+                        int ih = p * stride + r - pad;
+                        if ((uint)ih >= (uint)H) continue; // padding receives nothing
+                        Span<float> dst = plane.Slice(ih * W, W);
+                        ReadOnlySpan<float> row = src.Slice(p * Q, Q);
+                        if (stride == 1)
+                        {
+                            Span<float> seg = dst.Slice(qlo + t - pad, qhi - qlo);
+                            VectorLoop.Binary<Add>(seg, row[qlo..qhi], seg);
+                        }
+                        else
+                            for (int q = qlo; q < qhi; q++) dst[q * stride + t - pad] += row[q];
+                    }
+                }
+        }
+    }
+}

@@ -1,0 +1,256 @@
+// Convolution-family ops on NCHW tensors: 2-D convolution, depthwise convolution, max / average /
+// global average pooling and batch normalisation, each forward dispatch with its backward rule.
+//
+// Kernels: Conv2d → Conv2dKernels.*Im2Col (every FLOP in the GEMM), DepthwiseConv2d →
+// DepthwiseConv2dKernels.*Simd, pooling → PoolKernels.*Simd, BatchNorm2d → BatchNorm2dKernels.*Simd.
+//
+// Backward rules compute only what is asked for: a convolution whose input does not require
+// grad (the first layer of a network, fed with data) skips the input gradient — a whole GEMM +
+// col2im per image — and a weight that does not require grad skips the weight GEMMs. The data an
+// op needs in backward (its contiguous input and weight, max pool's argmax, batch norm's mean
+// and inverse std) is captured at forward time; nothing is recomputed from scratch but im2col.
+//
+// Shape errors are ArgumentExceptions that name the shapes involved.
+
+using FusionScratch.Kernels;
+using FusionScratch.Kernels.Norm;
+using FusionScratch.Kernels.Pool;
+
+namespace FusionScratch.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>The elements in row-major order as an array segment: the storage itself when contiguous, a packed copy otherwise.</summary>
+    private ArraySegment<float> ContiguousData() =>
+        IsContiguous ? new ArraySegment<float>(CpuArray, Layout.Offset, Numel) : ReadContiguous().ToArray();
+
+    private static void CheckImage(Tensor x, string op)
+    {
+        if (x.Rank != 4)
+            throw new ArgumentException($"{op}: input must be (N,C,H,W), got shape {x.Shape}");
+    }
+
+    private static void CheckBias(Tensor? bias, int channels, Tensor w, string op)
+    {
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != channels))
+            throw new ArgumentException($"{op}: bias of shape {bias.Shape} does not match weight {w.Shape}: expected ({channels})");
+    }
+
+    // ---- convolution -----------------------------------------------------------------------
+
+    /// <summary>
+    /// 2-D convolution (cross-correlation) of x (N,C,H,W) with w (K,C,R,S) and an optional bias
+    /// (K): y[n,k,p,q] = b[k] + Σ_{c,r,s} w[k,c,r,s]·x[n,c,p·stride+r−pad,q·stride+s−pad], zero
+    /// padding. Returns (N,K,P,Q) with P = (H + 2·pad − R)/stride + 1.
+    /// </summary>
+    public static Tensor Conv2d(Tensor x, Tensor w, Tensor? bias = null, int stride = 1, int padding = 0)
+    {
+        const string op = "conv2d";
+        CheckImage(x, op);
+        if (w.Rank != 4)
+            throw new ArgumentException($"{op}: weight must be (K,C,R,S), got shape {w.Shape}");
+        if (w.Shape[1] != x.Shape[1])
+            throw new ArgumentException($"{op}: input {x.Shape} has {x.Shape[1]} channels but weight {w.Shape} expects {w.Shape[1]}");
+        CheckBias(bias, w.Shape[0], w, op);
+        var s = new Conv2dShape(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], w.Shape[0], w.Shape[2], w.Shape[3], stride, padding);
+
+        ArraySegment<float> xd = x.ContiguousData(), wd = w.ContiguousData();
+        var y = Zeros(s.N, s.K, s.P, s.Q);
+        Conv2dKernels.ForwardIm2Col(xd, wd, bias is null ? default : bias.ReadContiguous(), s, y.Span);
+
+        return Record(y, "conv2d", bias is null ? [x, w] : [x, w, bias], g =>
+        {
+            ReadOnlySpan<float> gd = g.ReadContiguous();
+            Tensor? dx = null, dw = null, db = null;
+            if (x.RequiresGrad)
+            {
+                dx = Zeros(x.Shape);
+                Conv2dKernels.BackwardInputIm2Col(gd, wd, s, dx.Span);
+            }
+            if (bias is not null && bias.RequiresGrad) db = Zeros(s.K);
+            if (w.RequiresGrad)
+            {
+                dw = Zeros(w.Shape);
+                Conv2dKernels.BackwardWeightIm2Col(xd, gd, s, dw.Span, db is null ? default : db.Span);
+            }
+            else if (db is not null)
+                Conv2dKernels.BiasGradient(gd, s.N, s.K, s.P * s.Q, db.Span);
+            return bias is null ? [dx, dw] : [dx, dw, db];
+        });
+    }
+
+    /// <summary>
+    /// Depthwise 2-D convolution (groups = C) of x (N,C,H,W) with w (C,1,R,S) and an optional
+    /// bias (C): y[n,c,p,q] = b[c] + Σ_{r,s} w[c,0,r,s]·x[n,c,p·stride+r−pad,q·stride+s−pad].
+    /// Returns (N,C,P,Q).
+    /// </summary>
+    public static Tensor DepthwiseConv2d(Tensor x, Tensor w, Tensor? bias = null, int stride = 1, int padding = 0)
+    {
+        const string op = "depthwise_conv2d";
+        CheckImage(x, op);
+        if (w.Rank != 4 || w.Shape[1] != 1 || w.Shape[0] != x.Shape[1])
+            throw new ArgumentException($"{op}: weight must be (C,1,R,S) with C = {x.Shape[1]} for input {x.Shape}, got shape {w.Shape}");
+        CheckBias(bias, x.Shape[1], w, op);
+        int C = x.Shape[1];
+        var s = new Conv2dShape(x.Shape[0], C, x.Shape[2], x.Shape[3], C, w.Shape[2], w.Shape[3], stride, padding);
+
+        ArraySegment<float> xd = x.ContiguousData(), wd = w.ContiguousData();
+        var y = Zeros(s.N, C, s.P, s.Q);
+        DepthwiseConv2dKernels.ForwardSimd(xd, wd, bias is null ? default : bias.ReadContiguous(), s, y.Span);
+
+        return Record(y, "depthwise_conv2d", bias is null ? [x, w] : [x, w, bias], g =>
+        {
+            ReadOnlySpan<float> gd = g.ReadContiguous();
+            Tensor? dx = null, dw = null, db = null;
+            if (x.RequiresGrad)
+            {
+                dx = Zeros(x.Shape);
+                DepthwiseConv2dKernels.BackwardInputSimd(gd, wd, s, dx.Span);
+            }
+            if (bias is not null && bias.RequiresGrad) db = Zeros(C);
+            if (w.RequiresGrad)
+            {
+                dw = Zeros(w.Shape);
+                DepthwiseConv2dKernels.BackwardWeightSimd(xd, gd, s, dw.Span, db is null ? default : db.Span);
+            }
+            else if (db is not null)
+                Conv2dKernels.BiasGradient(gd, s.N, C, s.P * s.Q, db.Span);
+            return bias is null ? [dx, dw] : [dx, dw, db];
+        });
+    }
+
+    // ---- pooling ---------------------------------------------------------------------------
+
+    private PoolShape PoolShapeFor(int kernel, int? stride, int padding, string op)
+    {
+        CheckImage(this, op);
+        try
+        {
+            return new PoolShape(Shape[0], Shape[1], Shape[2], Shape[3], kernel, stride ?? kernel, padding);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{op} on input {Shape}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Max pooling over kernel×kernel windows (stride defaults to kernel, padding ≤ kernel/2 never
+    /// wins): (N,C,H,W) → (N,C,P,Q). The gradient goes to the first maximum of each window.
+    /// </summary>
+    public Tensor MaxPool2d(int kernel, int? stride = null, int padding = 0)
+    {
+        const string op = "max_pool2d";
+        var s = PoolShapeFor(kernel, stride, padding, op);
+        var y = Zeros(s.N, s.C, s.P, s.Q);
+        var argmax = new int[s.OutputLength];
+        PoolKernels.MaxPool2dSimd(ReadContiguous(), s, y.Span, argmax);
+        Shape inShape = Shape;
+        return Record(y, "max_pool2d", [this], g =>
+        {
+            var dx = Zeros(inShape);
+            PoolKernels.MaxPool2dBackwardParallel(g.ReadContiguous(), argmax, s, dx.Span);
+            return [dx];
+        });
+    }
+
+    /// <summary>
+    /// Average pooling over kernel×kernel windows (stride defaults to kernel), dividing by the
+    /// number of real pixels in each window (count_include_pad = false): (N,C,H,W) → (N,C,P,Q).
+    /// </summary>
+    public Tensor AvgPool2d(int kernel, int? stride = null, int padding = 0)
+    {
+        const string op = "avg_pool2d";
+        var s = PoolShapeFor(kernel, stride, padding, op);
+        var y = Zeros(s.N, s.C, s.P, s.Q);
+        PoolKernels.AvgPool2dSimd(ReadContiguous(), s, y.Span);
+        Shape inShape = Shape;
+        return Record(y, "avg_pool2d", [this], g =>
+        {
+            var dx = Zeros(inShape);
+            PoolKernels.AvgPool2dBackwardSimd(g.ReadContiguous(), s, dx.Span);
+            return [dx];
+        });
+    }
+
+    /// <summary>Mean over each H×W plane: (N,C,H,W) → (N,C).</summary>
+    public Tensor GlobalAvgPool2d()
+    {
+        const string op = "global_avg_pool2d";
+        CheckImage(this, op);
+        int N = Shape[0], C = Shape[1], H = Shape[2], W = Shape[3];
+        var y = Zeros(N, C);
+        PoolKernels.GlobalAvgPool2dSimd(ReadContiguous(), N, C, H, W, y.Span);
+        Shape inShape = Shape;
+        return Record(y, "global_avg_pool2d", [this], g =>
+        {
+            var dx = Zeros(inShape);
+            PoolKernels.GlobalAvgPool2dBackwardSimd(g.ReadContiguous(), N, C, H, W, dx.Span);
+            return [dx];
+        });
+    }
+
+    // ---- batch normalisation ---------------------------------------------------------------
+
+    /// <summary>
+    /// Batch normalisation of x (N,C,H,W) per channel over (N,H,W):
+    /// y = (x − mean)/√(var + eps)·gamma + beta. With <paramref name="training"/> the batch's
+    /// mean and biased variance normalise, and <paramref name="runningMean"/> /
+    /// <paramref name="runningVar"/> (when given) are updated in place:
+    /// running ← (1 − momentum)·running + momentum·batch, with the unbiased variance (PyTorch).
+    /// In eval mode the running statistics normalise; without them the batch statistics do.
+    /// gamma and beta (C) may be null (1 and 0); the running buffers are (C) tensors that do not
+    /// require grad, both given or both null.
+    /// </summary>
+    public static Tensor BatchNorm2d(Tensor x, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar,
+        bool training, float momentum = 0.1f, float eps = 1e-5f)
+    {
+        const string op = "batch_norm2d";
+        CheckImage(x, op);
+        int N = x.Shape[0], C = x.Shape[1], L = x.Shape[2] * x.Shape[3];
+        foreach (var (t, name) in new[] { (gamma, "gamma"), (beta, "beta"), (runningMean, "running mean"), (runningVar, "running var") })
+            if (t is not null && (t.Rank != 1 || t.Shape[0] != C))
+                throw new ArgumentException($"{op}: {name} of shape {t.Shape} does not match input {x.Shape}: expected ({C})");
+        if ((runningMean is null) != (runningVar is null))
+            throw new ArgumentException($"{op}: give both running mean and running var, or neither");
+        if (runningMean is not null && (runningMean.RequiresGrad || runningVar!.RequiresGrad || !runningMean.IsContiguous || !runningVar.IsContiguous))
+            throw new ArgumentException($"{op}: running statistics must be contiguous tensors that do not require grad");
+        if (!(momentum >= 0f && momentum <= 1f) || !(eps >= 0f))
+            throw new ArgumentException($"{op}: momentum must be in [0, 1] and eps ≥ 0, got momentum {momentum}, eps {eps}");
+
+        float[] g = gamma?.ToArray() ?? Enumerable.Repeat(1f, C).ToArray();
+        float[] b = beta?.ToArray() ?? new float[C];
+        ArraySegment<float> xd = x.ContiguousData();
+        var y = Zeros(x.Shape);
+        bool batchStats = training || runningMean is null;
+        var mean = new float[C];
+        var invStd = new float[C];
+        if (batchStats)
+        {
+            bool update = training && runningMean is not null;
+            BatchNorm2dKernels.ForwardTrainingSimd(xd, g, b, N, C, L, eps, momentum, y.Span, mean, invStd,
+                update ? runningMean!.Span : default, update ? runningVar!.Span : default);
+        }
+        else
+        {
+            BatchNorm2dKernels.ForwardEvalSimd(xd, g, b, runningMean!.Span, runningVar!.Span, N, C, L, eps, y.Span);
+            runningMean.Span.CopyTo(mean); // the statistics this output used, for the backward
+            ReadOnlySpan<float> rv = runningVar.Span;
+            for (int c = 0; c < C; c++) invStd[c] = 1f / MathF.Sqrt(rv[c] + eps);
+        }
+
+        Tensor[] inputs = [x, .. gamma is null ? Array.Empty<Tensor>() : [gamma], .. beta is null ? Array.Empty<Tensor>() : [beta]];
+        return Record(y, "batch_norm2d", inputs, dy =>
+        {
+            Tensor? dx = x.RequiresGrad ? Zeros(x.Shape) : null;
+            var dGamma = Zeros(C);
+            var dBeta = Zeros(C);
+            BatchNorm2dKernels.BackwardSimd(xd, dy.ReadContiguous(), mean, invStd, g, N, C, L, batchStats,
+                dx is null ? default : dx.Span, dGamma.Span, dBeta.Span);
+            var grads = new List<Tensor?> { dx };
+            if (gamma is not null) grads.Add(dGamma);
+            if (beta is not null) grads.Add(dBeta);
+            return [.. grads];
+        });
+    }
+}

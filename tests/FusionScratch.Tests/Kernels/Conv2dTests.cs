@@ -1,0 +1,192 @@
+// Conv2dKernels: the naive convolution against hand-computed cases and its backward against the
+// adjoint identities; im2col + GEMM against naive in all three directions over ragged shapes
+// (odd H×W, C = 3/5, K = 1…17, 1×1 / 3×3 / 5×5, stride 1/2, pad 0/1/2, N = 1/3), including the
+// 1×1 straight-to-GEMM path, the several-images-per-GEMM path (small P·Q), one image per GEMM
+// (P·Q ≥ 256) and the threaded im2col / col2im; Conv2dShape's validation.
+
+using FusionScratch.Kernels;
+using FusionScratch.Tests.Support;
+
+namespace FusionScratch.Tests.Kernels;
+
+public class Conv2dTests
+{
+    /// <summary>(N, C, H, W, K, R, stride, pad) — square filters R = S.</summary>
+    public static IEnumerable<object[]> RaggedShapes()
+    {
+        int i = 0;
+        foreach (int r in new[] { 1, 3, 5 })
+            foreach (int stride in new[] { 1, 2 })
+                foreach (int pad in new[] { 0, 1, 2 })
+                {
+                    int c = i % 2 == 0 ? 3 : 5;
+                    int k = new[] { 1, 4, 17, 8 }[i % 4];
+                    int n = i % 3 == 0 ? 3 : 1;
+                    yield return new object[] { n, c, 7, 9, k, r, stride, pad };
+                    i++;
+                }
+        // One image per GEMM (P·Q ≥ 256), with and without the threaded im2col / col2im.
+        yield return new object[] { 3, 3, 17, 19, 6, 3, 1, 1 };
+        yield return new object[] { 1, 16, 20, 20, 8, 5, 1, 2 };
+        // 1×1 straight to GEMM (no im2col), small and large planes; 1×1 with stride 2 via im2col.
+        yield return new object[] { 3, 5, 7, 9, 4, 1, 1, 0 };
+        yield return new object[] { 2, 5, 16, 17, 3, 1, 1, 0 };
+        yield return new object[] { 3, 5, 7, 9, 4, 1, 2, 0 };
+        // Single-pixel output and a filter as large as the padded input.
+        yield return new object[] { 3, 2, 3, 3, 5, 3, 1, 0 };
+        yield return new object[] { 1, 3, 2, 3, 2, 5, 2, 2 };
+    }
+
+    [Theory, MemberData(nameof(RaggedShapes))]
+    public void Conv2d_Im2Col_MatchesNaive(int N, int C, int H, int W, int K, int R, int stride, int pad)
+    {
+        var s = new Conv2dShape(N, C, H, W, K, R, R, stride, pad);
+        var x = Check.Random(s.InputLength, 1);
+        var w = Check.Random(s.WeightLength, 2);
+        var b = Check.Random(K, 3);
+        var dy = Check.Random(s.OutputLength, 4);
+        float tol = 1e-5f * (C * R * R + 1);
+
+        foreach (bool withBias in new[] { true, false })
+        {
+            var bias = withBias ? b : [];
+            var expected = new float[s.OutputLength];
+            Conv2dKernels.ForwardNaive(x, w, bias, s, expected);
+            var actual = NaNs(s.OutputLength); // every output must be written
+            Conv2dKernels.ForwardIm2Col(x, w, bias, s, actual);
+            Check.Close(expected, actual, tol, 1e-5f, $"forward {s} bias={withBias}");
+        }
+
+        var dxExpected = new float[s.InputLength];
+        Conv2dKernels.BackwardInputNaive(dy, w, s, dxExpected);
+        var dxActual = NaNs(s.InputLength);
+        Conv2dKernels.BackwardInputIm2Col(dy, w, s, dxActual);
+        Check.Close(dxExpected, dxActual, 1e-5f * (K * R * R + 1), 1e-5f, $"backward input {s}");
+
+        var dwExpected = new float[s.WeightLength];
+        var dbExpected = new float[K];
+        Conv2dKernels.BackwardWeightNaive(x, dy, s, dwExpected, dbExpected);
+        var dwActual = NaNs(s.WeightLength);
+        var dbActual = NaNs(K);
+        Conv2dKernels.BackwardWeightIm2Col(x, dy, s, dwActual, dbActual);
+        float tolW = 1e-5f * (N * s.P * s.Q + 1);
+        Check.Close(dwExpected, dwActual, tolW, 1e-5f, $"backward weight {s}");
+        Check.Close(dbExpected, dbActual, tolW, 1e-5f, $"backward bias {s}");
+        Conv2dKernels.BackwardWeightIm2Col(x, dy, s, dwActual, []); // no bias gradient wanted
+        Check.Close(dwExpected, dwActual, tolW, 1e-5f, $"backward weight without bias {s}");
+    }
+
+    [Fact]
+    public void Conv2d_Naive_MatchesHandComputedCases()
+    {
+        // x = 1…9 as a 3×3 image; w = [[1, 0], [0, −1]]: y[p,q] = x[p,q] − x[p+1,q+1] = −4, plus bias 0.5.
+        float[] x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        var s = new Conv2dShape(1, 1, 3, 3, 1, 2, 2);
+        var y = new float[4];
+        Conv2dKernels.ForwardNaive(x, [1, 0, 0, -1], [0.5f], s, y);
+        Assert.Equal(new float[] { -3.5f, -3.5f, -3.5f, -3.5f }, y);
+
+        // 3×3 box filter, pad 1, stride 2: each output sums the image pixels of its window.
+        var s2 = new Conv2dShape(1, 1, 3, 3, 1, 3, 3, stride: 2, pad: 1);
+        Assert.Equal((2, 2), (s2.P, s2.Q));
+        var y2 = new float[4];
+        Conv2dKernels.ForwardNaive(x, Enumerable.Repeat(1f, 9).ToArray(), [], s2, y2);
+        Assert.Equal(new float[] { 1 + 2 + 4 + 5, 2 + 3 + 5 + 6, 4 + 5 + 7 + 8, 5 + 6 + 8 + 9 }, y2);
+
+        // Two input channels, two filters, 1×1: y[k] = Σc w[k,c]·x[c].
+        float[] x3 = [1, 2, 3, 4, 10, 20, 30, 40];           // (1,2,2,2)
+        float[] w3 = [1, 1, 2, -1];                            // (2,2,1,1)
+        var y3 = new float[8];
+        Conv2dKernels.ForwardNaive(x3, w3, [], new Conv2dShape(1, 2, 2, 2, 2, 1, 1), y3);
+        Assert.Equal(new float[] { 11, 22, 33, 44, -8, -16, -24, -32 }, y3);
+
+        // Backward of the first case with dy = 1: dx is the sum of the filter over the outputs
+        // reading each pixel; dw[r,s] sums the pixels tap (r,s) reads; db = 4.
+        var dx = new float[9];
+        Conv2dKernels.BackwardInputNaive([1, 1, 1, 1], [1, 0, 0, -1], s, dx);
+        Assert.Equal(new float[] { 1, 1, 0, 1, 0, -1, 0, -1, -1 }, dx);
+        var dw = new float[4];
+        var db = new float[1];
+        Conv2dKernels.BackwardWeightNaive(x, [1, 1, 1, 1], s, dw, db);
+        Assert.Equal(new float[] { 1 + 2 + 4 + 5, 2 + 3 + 5 + 6, 4 + 5 + 7 + 8, 5 + 6 + 8 + 9 }, dw);
+        Assert.Equal(4f, db[0]);
+    }
+
+    [Theory]
+    [InlineData(2, 3, 7, 9, 4, 3, 1, 1)]
+    [InlineData(1, 2, 8, 5, 3, 5, 2, 2)]
+    public void Conv2d_NaiveBackward_IsTheAdjointOfForward(int N, int C, int H, int W, int K, int R, int stride, int pad)
+    {
+        // y = conv(x, w) is linear in x and in w, so ⟨conv(x, w), dy⟩ = ⟨x, dx⟩ = ⟨w, dw⟩.
+        var s = new Conv2dShape(N, C, H, W, K, R, R, stride, pad);
+        var x = Check.Random(s.InputLength, 5);
+        var w = Check.Random(s.WeightLength, 6);
+        var dy = Check.Random(s.OutputLength, 7);
+        var y = new float[s.OutputLength];
+        Conv2dKernels.ForwardNaive(x, w, [], s, y);
+        var dx = new float[s.InputLength];
+        Conv2dKernels.BackwardInputNaive(dy, w, s, dx);
+        var dw = new float[s.WeightLength];
+        Conv2dKernels.BackwardWeightNaive(x, dy, s, dw, []);
+        double ydy = Dot(y, dy), xdx = Dot(x, dx), wdw = Dot(w, dw);
+        Assert.True(Math.Abs(ydy - xdx) < 1e-3 * (1 + Math.Abs(ydy)), $"⟨y,dy⟩ = {ydy}, ⟨x,dx⟩ = {xdx}");
+        Assert.True(Math.Abs(ydy - wdw) < 1e-3 * (1 + Math.Abs(ydy)), $"⟨y,dy⟩ = {ydy}, ⟨w,dw⟩ = {wdw}");
+    }
+
+    [Fact]
+    public void Conv2d_Im2Col_ThenCol2Im_IsTheAdjointPair()
+    {
+        var s = new Conv2dShape(2, 3, 7, 9, 1, 3, 3, stride: 2, pad: 1);
+        int crs = 27, cols = 2 * s.P * s.Q;
+        var x = Check.Random(s.InputLength, 8);
+        var g = Check.Random(crs * cols, 9);
+        var col = new float[crs * cols];
+        Conv2dKernels.Im2Col(x, s, 2, col);
+        var back = new float[s.InputLength];
+        Conv2dKernels.Col2Im(g, s, 2, back);
+        double a = Dot(col, g), b = Dot(x, back);
+        Assert.True(Math.Abs(a - b) < 1e-4 * (1 + Math.Abs(a)), $"⟨im2col x, g⟩ = {a}, ⟨x, col2im g⟩ = {b}");
+    }
+
+    [Fact]
+    public void Conv2dShape_RejectsBadDimensionsWithClearMessages()
+    {
+        Assert.Contains("stride", Assert.Throws<ArgumentException>(() => new Conv2dShape(1, 1, 5, 5, 1, 3, 3, stride: 0)).Message);
+        Assert.Contains("padding", Assert.Throws<ArgumentException>(() => new Conv2dShape(1, 1, 5, 5, 1, 3, 3, pad: -1)).Message);
+        Assert.Contains("does not fit", Assert.Throws<ArgumentException>(() => new Conv2dShape(1, 1, 2, 5, 1, 3, 3)).Message);
+        Assert.Throws<ArgumentException>(() => new Conv2dShape(1, 0, 5, 5, 1, 3, 3));
+        var s = new Conv2dShape(2, 3, 5, 5, 4, 3, 3, pad: 1);
+        Assert.Equal((5, 5), (s.P, s.Q));
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Conv2dKernels.ForwardIm2Col(new float[10], new float[s.WeightLength], [], s, new float[s.OutputLength]));
+        Assert.Contains("(2,3,5,5)", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() =>
+            Conv2dKernels.ForwardNaive(new float[s.InputLength], new float[s.WeightLength], new float[3], s, new float[s.OutputLength]));
+        Assert.Contains("bias", ex.Message);
+    }
+
+    [Fact]
+    public void Conv2d_EmptyBatch_ZeroesWeightGradient()
+    {
+        var s = new Conv2dShape(0, 2, 5, 5, 3, 3, 3);
+        var dw = NaNs(s.WeightLength);
+        var db = NaNs(3);
+        Conv2dKernels.BackwardWeightIm2Col([], [], s, dw, db);
+        Assert.All(dw, v => Assert.Equal(0f, v));
+        Assert.All(db, v => Assert.Equal(0f, v));
+    }
+
+    internal static float[] NaNs(int n)
+    {
+        var a = new float[n];
+        Array.Fill(a, float.NaN);
+        return a;
+    }
+
+    internal static double Dot(float[] a, float[] b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) s += (double)a[i] * b[i];
+        return s;
+    }
+}
