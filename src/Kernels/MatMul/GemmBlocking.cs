@@ -41,7 +41,7 @@ namespace FusionScratch.Kernels;
 internal static class GemmBlocking
 {
     /// <summary>Depth of one rank-KC update; also the row stride of a row-major packed A micro-panel.</summary>
-    public const int KC = 256;
+    public const int KC = 384;
 
     /// <summary>Rows of one packed A block (a multiple of every MR).</summary>
     public const int MC = 384;
