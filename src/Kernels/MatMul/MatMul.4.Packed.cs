@@ -133,7 +133,7 @@ internal sealed unsafe class GemmJob
 
     /// <summary>Chunks per thread for the product: more chunks than threads, claimed first come first served, so
     /// a thread slowed by another process on the machine hands its share to the others.</summary>
-    internal static int ChunksPerThread = 4;
+    internal const int ChunksPerThread = 2;
 
     /// <summary>A blocks that meet at most this many B̃ micro-panels are read in place rather than packed (measured: see README).</summary>
     internal const int InPlaceMaxPanelsN = 8;
