@@ -16,7 +16,10 @@
 //                           are consecutive in A (row k of the stored matrix) and stay so:
 //                           element (r,k) at k·MR + r.
 //             The micro-kernel only broadcasts single elements of A, so it does not care which;
-//             it is compiled once per layout (a struct type argument), with constant strides.
+//             it is compiled once per layout (a struct type argument). RowPanel's row stride is
+//             an argument, so the same code also reads A in place (row stride K), which the
+//             packed GEMM does when !transA and a block of A meets few B panels: then only a
+//             ragged last micro-panel goes through A() here.
 //
 // Transposed operands are handled here and only here: the micro-kernel always sees the same
 // packed panels. transB is the one case that needs a real transpose (op(B) row k is a column of
