@@ -191,8 +191,10 @@ internal sealed unsafe class GemmJob
         {
             _nc = Math.Min(GemmBlocking.NC, N - _jc);
             int panelsN = (_nc + NR - 1) / NR;
-            // Split loop 3 (M) unless M has fewer panels than this block of N and too few to share.
-            _splitM = panelsM >= panelsN || panelsM >= 4 * threads;
+            // Split M (loop 3: each thread reads all of the B̃ block, kc × nc) or N (loop 2: each
+            // thread reads — and packs — all of the A block, M × kc): split the side whose other
+            // operand is the smaller one to read twice, as long as that side has panels to share.
+            _splitM = (M >= _nc || panelsN < 2 * threads) && panelsM >= Math.Min(2 * threads, panelsN);
             // Read A in place (no copy) when a block of A meets few B̃ panels: packing would cost a
             // pass over A for little reuse (the convolution shape, N = 64, is 2 panels).
             _directA = !transA && (packing == GemmPacking.InPlace || (packing == GemmPacking.Auto && panelsN <= InPlaceMaxPanels));
