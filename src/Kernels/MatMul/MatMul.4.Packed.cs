@@ -6,10 +6,11 @@
 //   - Register tiling. An MR×NR = 12×32 tile of C stays in 24 zmm registers for a whole rank-KC
 //     update (MicroKernel12x32.cs): per k, 2 loads of B and 12 broadcasts of A feed 24 FMAs, where
 //     variant 2 loaded and stored C for every 4 FMAs. This alone is most of the speed-up.
-//   - Packing (Pack.cs). The micro-kernel reads B as contiguous, aligned KC×NR micro-panels: a
-//     KC×NC block of op(B) is copied first (alpha folded in), O(K·N) copies against O(M·N·K)
-//     FMAs. A is packed too (MR-row micro-panels of an MC×KC block) — or read in place, see below.
-//     Transposed operands are handled by the copy, so one micro-kernel serves all four cases.
+//   - Packing (Pack.cs). The micro-kernel reads B as KC×NR micro-panels (rows of NR floats) and
+//     A as MR×KC micro-panels: a KC×NC block of op(B) and an MC×KC block of op(A) are copied into
+//     aligned buffers first, O(K·N + M·K) copies against O(M·N·K) FMAs. Transposed operands are
+//     handled by the copy (transB with 16×16 in-register transposes), so one micro-kernel serves
+//     all four cases. alpha scales each finished tile (MicroKernel12x32), not the operands.
 //   - Cache blocking (GemmBlocking.cs). The five loops around the micro-kernel (BLIS numbering):
 //       loop 5  jc over N in NC steps        B block KC×NC, packed once, shared by the threads (L3)
 //       loop 4  pc over K in KC steps        rank-KC updates; the first one applies beta
@@ -17,18 +18,22 @@
 //       loop 2  jr over NC in NR steps       one KC×NR micro-panel of B, met by every A panel (L1/L2)
 //       loop 1  ir over MC in MR steps       one MR×KC micro-panel of A
 //       micro-kernel: kc rank-1 updates of the MR×NR tile in registers
-//   - A in place. When an A block meets few B micro-panels (N ≤ 8·NR = 256), packing it would
-//     cost a full pass over A (from memory: the convolution's A is 25 MB) for little reuse. Then
-//     the micro-kernel reads the rows of A where they are (row stride K), and the loop asks for
-//     the next micro-panel's rows ahead (prefetch into L2) while this one computes; only a
-//     ragged last micro-panel is packed. Measured on 21632×64×288, one thread: A packed 159
-//     GFLOP/s, in place 181 (1024³, where each A block meets 32 B panels: 197 and 196).
+//   - Operands in place. Packing an operand is a full pass over it (from memory, for the big
+//     one), and pays only if each packed micro-panel is reused enough. So when a block of A meets
+//     few B micro-panels (N ≤ 8·NR = 256) and A is not transposed, the micro-kernel reads the rows
+//     of A where they are (row stride K); likewise B (row stride N) when M ≤ 8·MR = 96, B is not
+//     transposed and N is not a multiple of 512 (rows 2 KiB·2^n apart would crowd a few L2 sets).
+//     The loops ask for the next micro-panel's rows ahead (prefetch into L2) while the current
+//     tile computes; only a ragged last panel is packed. Measured, one thread, GFLOP/s: the
+//     issue's convolution shape 21632×64×288 (A in place) 159 → 181; the engine's NCHW
+//     convolution 64×5408×288 (B in place) 118 → 172, 64×288×5408 transB (transposes) 88 → 156.
 //   - Threads. For each (jc, pc) block, the threads first pack B̃ together (split by micro-panel),
 //     then split the product: by MR-row panels of M (loop 3, each thread packing its own A
-//     blocks) when M has the panels to spare, else by NR-column panels of the block (loop 2, each
-//     thread packing all of the — then small — A). M = 21632, N = 64 (convolution) splits M;
-//     M = 64, N = 21632 splits N. The product is cut into 2 chunks per thread, claimed first
-//     come, first served, so a thread slowed by another process hands work to the other. Two
+//     blocks, all reading the whole B̃ block) or by NR-wide panels of B̃ (loop 2, each thread
+//     packing and reading the whole A block) — whichever makes the threads read the smaller
+//     operand twice: M ≥ nc splits M (1024³, the 21632×64 convolution), M < nc splits N
+//     (64×21632, 288×5408). The product is cut into 2 chunks per thread, claimed first come,
+//     first served, so a thread slowed by another process hands work to the other. Two
 //     Parallelism.For calls per (jc, pc) block; with one thread, or a product too small to pay
 //     for a hand-off (under 2^20 multiply-adds per thread), everything runs inline.
 //   - No allocation per call: the packing buffers are native, 64-byte aligned, per thread and
@@ -73,7 +78,7 @@ internal enum GemmPacking
     InPlace,
 }
 
-/// <summary>A register-tiled micro-kernel: c[0:mr, 0:nr] = beta·c + Ã·B̃ over one MR×kc panel of A and one kc×NR panel of B.</summary>
+/// <summary>A register-tiled micro-kernel: c[0:mr, 0:nr] = alpha·Ã·B̃ + beta·c over one MR×kc panel of A and one kc×NR panel of B.</summary>
 internal unsafe interface IMicroKernel
 {
     static abstract int MR { get; }
@@ -272,6 +277,8 @@ internal sealed unsafe class GemmJob
         int N = _n, K = _k, kc = _kc;
         float alpha = _alpha, beta = _betaBlock;
         bool directA = _directA, directB = _directB;
+        Debug.Assert(kc >= 1 && kc <= GemmBlocking.KC);
+        Debug.Assert(!(directA && _transA) && !(directB && _transB), "only an untransposed operand is read in place");
         int fullPanelsN = _nc / NR; // B̃ panels with all NR columns: the ones that can be read in place
 
         // loop 3 around the micro-kernel: ic over this chunk's rows in MC steps
