@@ -35,7 +35,7 @@
 //     (64×21632, 288×5408). The product is cut into 2 chunks per thread, claimed first come,
 //     first served, so a thread slowed by another process hands work to the other. Two
 //     Parallelism.For calls per (jc, pc) block; with one thread, or a product too small to pay
-//     for a hand-off (under 2^20 multiply-adds per thread), everything runs inline.
+//     for a hand-off (under 2^21 multiply-adds per thread), everything runs inline.
 //   - No allocation per call: the packing buffers are native, 64-byte aligned, per thread and
 //     grown on demand (GemmWorkspace below); the loop bodies are delegates cached per thread;
 //     Parallelism.For dispatches to a persistent pool without allocating.
@@ -141,8 +141,12 @@ public static partial class MatMulKernels
 /// </summary>
 internal sealed unsafe class GemmJob
 {
-    /// <summary>Multiply-adds a thread should get at least before the product is split (about 10 µs of work).</summary>
-    internal const long MinMultiplyAddsPerThread = 1L << 20;
+    /// <summary>
+    /// Multiply-adds a thread should get at least before the product is split (about 20 µs of
+    /// work). Measured on 2 threads vs 1: 128³ (2^21 in all) 155 vs 187 GFLOP/s — the hand-offs
+    /// and a 6-vs-5-panel imbalance cost more than the second core gives; 192³ 251 vs 200.
+    /// </summary>
+    internal const long MinMultiplyAddsPerThread = 1L << 21;
 
     /// <summary>Chunks per thread for the product: more chunks than threads, claimed first come first served, so
     /// a thread slowed by another process on the machine hands its share to the others.</summary>
@@ -151,11 +155,9 @@ internal sealed unsafe class GemmJob
     /// <summary>An operand whose blocks meet at most this many micro-panels of the other is read in place rather than packed (measured: see README).</summary>
     internal const int InPlaceMaxPanels = 8;
 
-    /// <summary>Packed-B floats a thread should get at least before packing is split.</summary>
-    internal const int MinPackFloatsPerThread = 1 << 14;
 
     private readonly GemmWorkspace _owner;
-    private readonly RangeBody _packB, _compute;
+    private readonly RangeBody _compute;
 
     // the call
     private float* _a, _b, _c;
@@ -166,13 +168,12 @@ internal sealed unsafe class GemmJob
     // the current block of loops 5 and 4, and how loop 3 / loop 2 are split
     private int _jc, _nc, _pc, _kc;
     private float _betaBlock;
-    private float* _packedB;
+    private long _blockSerial; // counts (jc, pc) blocks over the life of this job object: names "this block" to the threads
     private bool _splitM, _directA, _directB;
 
     public GemmJob(GemmWorkspace owner)
     {
         _owner = owner;
-        _packB = PackBPanels;
         _compute = Compute;
     }
 
@@ -187,9 +188,6 @@ internal sealed unsafe class GemmJob
         Debug.Assert(GemmBlocking.MC % MR == 0 && GemmBlocking.NC % NR == 0);
 
         int panelsM = (M + MR - 1) / MR;
-        // packed B holds one KC×NC block: ⌈min(N, NC)/NR⌉ panels of KC×NR floats
-        int maxPanelsN = (Math.Min(N, GemmBlocking.NC) + NR - 1) / NR;
-        _packedB = _owner.PackedB((nint)maxPanelsN * NR * Math.Min(K, GemmBlocking.KC));
 
         // loop 5 around the micro-kernel: jc over N in NC steps
         for (_jc = 0; _jc < N; _jc += GemmBlocking.NC)
@@ -214,27 +212,14 @@ internal sealed unsafe class GemmJob
                 _kc = Math.Min(GemmBlocking.KC, K - _pc);
                 _betaBlock = _pc == 0 ? beta : 1f; // beta scales C once; later blocks accumulate
 
-                // Pack B̃ = op(B)[pc.., jc..] into NR-column micro-panels, the threads splitting the panels;
-                // in place, only a ragged last panel is packed (zero-padded to NR columns).
-                if (!_directB)
-                    Parallelism.For(panelsN, Math.Max(1, MinPackFloatsPerThread / (NR * _kc)), _packB, threads);
-                else if (_nc % NR != 0)
-                    PackBPanels(panelsN - 1, panelsN);
-
+                _blockSerial++;
                 // The product of this block, split over M panels or N panels.
                 long madsPerPanel = _splitM ? (long)MR * _nc * _kc : (long)M * NR * _kc;
                 int minPanels = (int)Math.Clamp(MinMultiplyAddsPerThread / madsPerPanel, 1, int.MaxValue);
                 Parallelism.For(_splitM ? panelsM : panelsN, minPanels, _compute, threads, threads * ChunksPerThread);
             }
         }
-        _a = _b = _c = _packedB = null;
-    }
-
-    /// <summary>Packs the B̃ micro-panels [q0, q1) of the current (jc, pc) block.</summary>
-    private void PackBPanels(int q0, int q1)
-    {
-        int NR = _kernel == GemmMicroKernel.Vector512 ? MicroKernel12x32.NR : MicroKernel6x16.NR;
-        Pack.B(_b, _transB, _n, _k, _pc, _kc, _jc, _nc, NR, q0, q1, _packedB);
+        _a = _b = _c = null;
     }
 
     /// <summary>The product for panels [start, end) of the split dimension, on whichever thread runs it.</summary>
@@ -281,6 +266,23 @@ internal sealed unsafe class GemmJob
         Debug.Assert(!(directA && _transA) && !(directB && _transB), "only an untransposed operand is read in place");
         int fullPanelsN = _nc / NR; // B̃ panels with all NR columns: the ones that can be read in place
 
+        // B̃ panels [pq0, pq1) of this block that this chunk needs packed (in place: only a ragged last
+        // one), into this thread's own buffer. Split over M, every chunk needs them all: a thread
+        // packs them for its first chunk of the block and keeps them for its next.
+        int pq0 = directB ? Math.Max(q0, fullPanelsN) : q0, pq1 = q1;
+        float* packedB = null;
+        if (pq0 < pq1)
+        {
+            GemmWorkspace ws = GemmWorkspace.Current;
+            packedB = ws.PackedB((nint)(pq1 - pq0) * NR * kc);
+            if (!_splitM || ws.PackedBJob != this || ws.PackedBSerial != _blockSerial)
+            {
+                Pack.B(_b, _transB, N, K, _pc, kc, _jc, _nc, NR, pq0, pq1, packedB);
+                ws.PackedBJob = _splitM ? this : null;
+                ws.PackedBSerial = _blockSerial;
+            }
+        }
+
         // loop 3 around the micro-kernel: ic over this chunk's rows in MC steps
         for (int ic = i0; ic < i1; ic += GemmBlocking.MC)
         {
@@ -314,7 +316,7 @@ internal sealed unsafe class GemmJob
                 int jr = q * NR, nr = Math.Min(NR, _nc - jr);
                 // The B̃ micro-panel: packed (rows NR floats apart), or read in place (rows N apart).
                 bool inPlace = directB && q < fullPanelsN;
-                float* bPanel = inPlace ? _b + (nint)_pc * N + _jc + jr : _packedB + (nint)q * NR * kc;
+                float* bPanel = inPlace ? _b + (nint)_pc * N + _jc + jr : packedB + (nint)(q - pq0) * NR * kc;
                 nint rsB = inPlace ? N : NR;
                 bool prefetchB = directB && q + 1 < q1 && q + 1 < fullPanelsN && ic == i0;
                 float* cColumn = _c + _jc + jr;
@@ -358,6 +360,10 @@ internal sealed unsafe class GemmWorkspace
     private float* _packedA, _packedB;
     private nint _packedACapacity, _packedBCapacity;
 
+    /// <summary>Which job and block the packed B buffer holds, so a thread's next chunk of the same block reuses it.</summary>
+    public GemmJob? PackedBJob;
+    public long PackedBSerial;
+
     public GemmJob Job { get; }
 
     private GemmWorkspace() => Job = new GemmJob(this);
@@ -366,7 +372,12 @@ internal sealed unsafe class GemmWorkspace
     public float* PackedA(nint floats) => floats <= _packedACapacity ? _packedA : Grow(ref _packedA, ref _packedACapacity, floats);
 
     /// <summary>A buffer of at least <paramref name="floats"/> floats for the packed B block.</summary>
-    public float* PackedB(nint floats) => floats <= _packedBCapacity ? _packedB : Grow(ref _packedB, ref _packedBCapacity, floats);
+    public float* PackedB(nint floats)
+    {
+        if (floats <= _packedBCapacity) return _packedB;
+        PackedBJob = null; // the contents are gone
+        return Grow(ref _packedB, ref _packedBCapacity, floats);
+    }
 
     private static float* Grow(ref float* buffer, ref nint capacity, nint floats)
     {

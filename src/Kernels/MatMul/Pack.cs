@@ -110,7 +110,7 @@ internal static unsafe class Pack
 
     /// <summary>
     /// Packs op(B)[p0 .. p0+kc, j0 + q·NR ..) for the micro-panels q in [q0, q1) of a block of nc
-    /// columns: panel q lands at dst + q·NR·kc, kc rows of NR floats; columns past nc are zeros.
+    /// columns: panel q lands at dst + (q − q0)·NR·kc, kc rows of NR floats; columns past nc are zeros.
     /// b is stored (K,N), or (N,K) when transB.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -128,11 +128,11 @@ internal static unsafe class Pack
             {
                 float* src = b + (nint)(p0 + k) * N + j0;
                 for (int q = q0; q < full; q++)
-                    Copy(src + q * NR, dst + (nint)q * NR * kc + k * NR, NR);
+                    Copy(src + q * NR, dst + (nint)(q - q0) * NR * kc + k * NR, NR);
                 for (int q = Math.Max(full, q0); q < q1; q++)
                 {
                     int jr = q * NR, nr = nc - jr;
-                    float* s = src + jr, dk = dst + (nint)q * NR * kc + k * NR;
+                    float* s = src + jr, dk = dst + (nint)(q - q0) * NR * kc + k * NR;
                     for (int j = 0; j < nr; j++) dk[j] = s[j];
                     for (int j = nr; j < NR; j++) dk[j] = 0f;
                 }
@@ -146,7 +146,7 @@ internal static unsafe class Pack
             // 16 vectors, transposed in registers and stored as 16 rows of the panel (about
             // 0.2 cycles per float, against one store per float for the scalar loop below).
             int jr = q * NR, nr = Math.Min(NR, nc - jr);
-            float* d = dst + (nint)q * NR * kc;
+            float* d = dst + (nint)(q - q0) * NR * kc;
             float* src = b + (nint)(j0 + jr) * K + p0;
             int k0 = 0;
             if (Avx512F.IsSupported && nr == NR && NR % 16 == 0)
