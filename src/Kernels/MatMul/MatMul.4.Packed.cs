@@ -12,8 +12,9 @@
 //     handled by the copy (transB with 16×16 in-register transposes), so one micro-kernel serves
 //     all four cases. alpha scales each finished tile (MicroKernel12x32), not the operands.
 //   - Cache blocking (GemmBlocking.cs). The five loops around the micro-kernel (BLIS numbering):
-//       loop 5  jc over N in NC steps        B block KC×NC, packed once, shared by the threads (L3)
-//       loop 4  pc over K in KC steps        rank-KC updates; the first one applies beta
+//       loop 5  jc over N in NC steps        B block KC×NC (L2/L3)
+//       loop 4  pc over K in KC steps        rank-KC updates; the first one applies beta;
+//                                            each thread packs the B̃ panels it needs
 //       loop 3  ic over M in MC steps        A block MC×KC, packed by each thread for itself (L2)
 //       loop 2  jr over NC in NR steps       one KC×NR micro-panel of B, met by every A panel (L1/L2)
 //       loop 1  ir over MC in MR steps       one MR×KC micro-panel of A
@@ -27,15 +28,19 @@
 //     tile computes; only a ragged last panel is packed. Measured, one thread, GFLOP/s: the
 //     issue's convolution shape 21632×64×288 (A in place) 159 → 181; the engine's NCHW
 //     convolution 64×5408×288 (B in place) 118 → 172, 64×288×5408 transB (transposes) 88 → 156.
-//   - Threads. For each (jc, pc) block, the threads first pack B̃ together (split by micro-panel),
-//     then split the product: by MR-row panels of M (loop 3, each thread packing its own A
-//     blocks, all reading the whole B̃ block) or by NR-wide panels of B̃ (loop 2, each thread
-//     packing and reading the whole A block) — whichever makes the threads read the smaller
-//     operand twice: M ≥ nc splits M (1024³, the 21632×64 convolution), M < nc splits N
-//     (64×21632, 288×5408). The product is cut into 2 chunks per thread, claimed first come,
-//     first served, so a thread slowed by another process hands work to the other. Two
-//     Parallelism.For calls per (jc, pc) block; with one thread, or a product too small to pay
-//     for a hand-off (under 2^21 multiply-adds per thread), everything runs inline.
+//   - Threads. For each (jc, pc) block one Parallelism.For splits the product: by MR-row panels
+//     of M (loop 3: each thread packs its own A blocks and reads every B̃ panel) or by NR-wide
+//     panels of B̃ (loop 2: each thread reads all of the A block and only its B̃ panels) —
+//     whichever makes the threads read the smaller operand twice: M ≥ nc splits M (1024³, the
+//     21632×64 convolution), M < nc splits N (64×21632, 288×5408). B̃ is not shared: each thread
+//     packs the panels it needs into its own buffer (split M: all of them, once per block, kept
+//     for its next chunk). Sharing one packed B̃ means each core writes lines the other core has
+//     just read — a cross-core invalidation per line: packing a shared B̃ took 3× as long on two
+//     threads as on one, and private copies measured faster on every shape tried (256³ on two
+//     threads 264 → 297 GFLOP/s, 1024³ 328 → 345, 288×5408×64 292 → 337). The product is cut
+//     into 2 chunks per thread, claimed first come, first served, so a thread slowed by another
+//     process hands work to the other. With one thread, or a product too small to pay for a
+//     hand-off (under 2^21 multiply-adds per thread), everything runs inline.
 //   - No allocation per call: the packing buffers are native, 64-byte aligned, per thread and
 //     grown on demand (GemmWorkspace below); the loop bodies are delegates cached per thread;
 //     Parallelism.For dispatches to a persistent pool without allocating.
