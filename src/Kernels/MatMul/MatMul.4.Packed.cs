@@ -140,8 +140,8 @@ public static partial class MatMulKernels
 }
 
 /// <summary>
-/// One packed GEMM call: its arguments, the current (jc, pc) block, and the two loop bodies that
-/// Parallelism.For hands to the threads (delegates created once per calling thread, so a call
+/// One packed GEMM call: its arguments, the current (jc, pc) block, and the loop body that
+/// Parallelism.For hands to the threads (a delegate created once per calling thread, so a call
 /// allocates nothing). The pointers are pinned by the caller for the duration of <see cref="Run"/>.
 /// </summary>
 internal sealed unsafe class GemmJob
@@ -160,8 +160,6 @@ internal sealed unsafe class GemmJob
     /// <summary>An operand whose blocks meet at most this many micro-panels of the other is read in place rather than packed (measured: see README).</summary>
     internal const int InPlaceMaxPanels = 8;
 
-
-    private readonly GemmWorkspace _owner;
     private readonly RangeBody _compute;
 
     // the call
@@ -176,11 +174,7 @@ internal sealed unsafe class GemmJob
     private long _blockSerial; // counts (jc, pc) blocks over the life of this job object: names "this block" to the threads
     private bool _splitM, _directA, _directB;
 
-    public GemmJob(GemmWorkspace owner)
-    {
-        _owner = owner;
-        _compute = Compute;
-    }
+    public GemmJob() => _compute = Compute;
 
     public void Run(float* a, bool transA, float* b, bool transB, int M, int N, int K, float alpha, float beta, float* c,
         GemmMicroKernel kernel, int threads, GemmPacking packing)
@@ -352,8 +346,8 @@ internal sealed unsafe class GemmJob
 /// <summary>
 /// Per-thread packing buffers of the packed GEMM (native memory, 64-byte aligned, grown on
 /// demand and never shrunk), and the thread's <see cref="GemmJob"/> for the calls it makes.
-/// Packed A is used by whichever thread runs a chunk; packed B by the thread that called GEMM
-/// (the workers read it). A thread's memory is freed by the finalizer after the thread ends.
+/// Both buffers belong to whichever thread runs a chunk: no thread reads another's packed data.
+/// A thread's memory is freed by the finalizer after the thread ends.
 /// </summary>
 internal sealed unsafe class GemmWorkspace
 {
@@ -371,7 +365,7 @@ internal sealed unsafe class GemmWorkspace
 
     public GemmJob Job { get; }
 
-    private GemmWorkspace() => Job = new GemmJob(this);
+    private GemmWorkspace() => Job = new GemmJob();
 
     /// <summary>A buffer of at least <paramref name="floats"/> floats for packed A blocks.</summary>
     public float* PackedA(nint floats) => floats <= _packedACapacity ? _packedA : Grow(ref _packedA, ref _packedACapacity, floats);
