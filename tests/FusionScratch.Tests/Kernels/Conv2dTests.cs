@@ -2,7 +2,8 @@
 // adjoint identities; im2col + GEMM against naive in all three directions over ragged shapes
 // (odd H×W, C = 3/5, K = 1…17, 1×1 / 3×3 / 5×5, stride 1/2, pad 0/1/2, N = 1/3), including the
 // 1×1 straight-to-GEMM path, the several-images-per-GEMM path (small P·Q), one image per GEMM
-// (P·Q ≥ 256) and the threaded im2col / col2im; Conv2dShape's validation.
+// (P·Q ≥ 256), the transposed weight GEMM (C·R·S < K) and the threaded im2col / col2im;
+// Conv2dShape's validation.
 
 using FusionScratch.Kernels;
 using FusionScratch.Tests.Support;
@@ -32,6 +33,8 @@ public class Conv2dTests
         yield return new object[] { 3, 5, 7, 9, 4, 1, 1, 0 };
         yield return new object[] { 2, 5, 16, 17, 3, 1, 1, 0 };
         yield return new object[] { 3, 5, 7, 9, 4, 1, 2, 0 };
+        // The reference CNN's first layer: C·R·S = 9 < K = 32, so the weight GEMM runs transposed.
+        yield return new object[] { 3, 1, 28, 28, 32, 3, 1, 0 };
         // Single-pixel output and a filter as large as the padded input.
         yield return new object[] { 3, 2, 3, 3, 5, 3, 1, 0 };
         yield return new object[] { 1, 3, 2, 3, 2, 5, 2, 2 };
