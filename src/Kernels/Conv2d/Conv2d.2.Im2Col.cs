@@ -17,16 +17,18 @@
 //     the output; the pixel-row form writes (PQ, K) and must transpose every output back to NCHW.
 //   - dy[n] is read in place as (K, PQ) by both backward GEMMs; the pixel-row form needs dy
 //     transposed to (PQ, K) first (or a transA GEMM reading K-strided).
-//   - im2col writes contiguous rows: for stride 1 each (c, r, s, p) is one memcpy of the valid
-//     part of an input row (plus zeroed padding ends). In the pixel-row form a row of col is one
-//     pixel's receptive field: runs of only S floats.
+//   - im2col writes contiguous rows: for stride 1 each (c, r, s, p) is one contiguous vector copy
+//     of the valid part of an input row (plus zeroed padding ends), inlined rather than a memcpy
+//     call (the rows are short: 24 floats for a 26×26 input). In the pixel-row form a row of col
+//     is one pixel's receptive field: runs of only S floats.
 //   - The GEMM shapes stay big enough: for the reference CNN's conv3×3(32→64) on 26×26 it is
 //     64 × 576 × 288 per image (forward), 64 × 288 × 576 (weight), 288 × 576 × 64 (input).
 // Short weight GEMMs: the first layer of an image network has C = 1, so CRS = 9 against K = 32.
 // dW (K, CRS) would then be a GEMM with N = 9: a 16-wide register tile is half empty, and a
 // row-AXPY GEMM runs 9-float AXPYs. Computing dWᵀ (CRS, K) = col · dy[n]ᵀ instead puts the 9 on
 // M, where the tile is 6 or 8 rows tall, and N = K = 32 fills whole vectors; the (CRS, K) result
-// is accumulated over the batch in a pooled scratch and transposed into dw once.
+// is accumulated over the batch in a pooled scratch and transposed into dw once. (Likewise a 1×1
+// convolution with C < K.)
 // Small images: when PQ < MinGemmColumns a GEMM per image would be too thin (a 7×7 output gives
 // N = 49), so G images are unfolded side by side into col (CRS, G·PQ) and one GEMM covers them.
 // The forward then writes (K, G·PQ) into a scratch and scatters rows to y (adding the bias on
@@ -160,9 +162,9 @@ public static partial class Conv2dKernels
     /// </summary>
     public static void BackwardInputIm2Col(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx)
     {
-        s.Check(dy.Length, s.OutputLength, "dy", $"({s.N},{s.K},{s.P},{s.Q})", "conv2d backward");
+        s.Check(dy.Length, s.OutputLength, "dy", [s.N, s.K, s.P, s.Q], "conv2d backward");
         s.CheckWeight(w.Length, "conv2d backward", null);
-        s.Check(dx.Length, s.InputLength, "dx", $"({s.N},{s.C},{s.H},{s.W})", "conv2d backward");
+        s.Check(dx.Length, s.InputLength, "dx", [s.N, s.C, s.H, s.W], "conv2d backward");
         // dy is (N,K,PQ), w is (K,CRS), dx is (N,C,H,W)
         int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
         if (s.N == 0) return;
@@ -309,8 +311,8 @@ public static partial class Conv2dKernels
     public static void Im2Col(ReadOnlySpan<float> x, in Conv2dShape s, int images, Span<float> col)
     {
         int CHW = s.C * s.H * s.W, PQ = s.P * s.Q, CRS = s.C * s.R * s.S;
-        s.Check(x.Length, images * CHW, "x", $"({images},{s.C},{s.H},{s.W})", "im2col");
-        s.Check(col.Length, CRS * images * PQ, "col", $"({CRS},{images * PQ})", "im2col");
+        s.Check(x.Length, images * CHW, "x", [images, s.C, s.H, s.W], "im2col");
+        s.Check(col.Length, CRS * images * PQ, "col", [CRS, images * PQ], "im2col");
         int items = images * s.C, perItem = s.R * s.S * PQ;
         if (Parallelism.Threads == 1 || (long)items * perItem < 2 * ParallelFloats || items < 2)
             Im2ColRange(x, s, images, col, 0, items);
@@ -429,8 +431,8 @@ public static partial class Conv2dKernels
     public static void Col2Im(ReadOnlySpan<float> col, in Conv2dShape s, int images, Span<float> dx)
     {
         int CHW = s.C * s.H * s.W, PQ = s.P * s.Q, CRS = s.C * s.R * s.S;
-        s.Check(col.Length, CRS * images * PQ, "col", $"({CRS},{images * PQ})", "col2im");
-        s.Check(dx.Length, images * CHW, "dx", $"({images},{s.C},{s.H},{s.W})", "col2im");
+        s.Check(col.Length, CRS * images * PQ, "col", [CRS, images * PQ], "col2im");
+        s.Check(dx.Length, images * CHW, "dx", [images, s.C, s.H, s.W], "col2im");
         int items = images * s.C, perItem = s.R * s.S * PQ;
         if (Parallelism.Threads == 1 || (long)items * perItem < 2 * ParallelFloats || items < 2)
             Col2ImRange(col, s, images, dx, 0, items);

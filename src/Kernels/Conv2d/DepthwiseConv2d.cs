@@ -152,9 +152,9 @@ public static class DepthwiseConv2dKernels
     private static void CheckBackwardInput(int dyLength, int wLength, in Conv2dShape s, int dxLength)
     {
         CheckShape(s);
-        s.Check(dyLength, s.OutputLength, "dy", $"({s.N},{s.C},{s.P},{s.Q})", Op);
+        s.Check(dyLength, s.OutputLength, "dy", [s.N, s.C, s.P, s.Q], Op);
         s.CheckWeight(wLength, Op, s.C * s.R * s.S);
-        s.Check(dxLength, s.InputLength, "dx", $"({s.N},{s.C},{s.H},{s.W})", Op);
+        s.Check(dxLength, s.InputLength, "dx", [s.N, s.C, s.H, s.W], Op);
     }
 
     // ------------------------------------------------------------------ 2. Simd

@@ -193,3 +193,50 @@ public class Conv2dTests
         return s;
     }
 }
+
+/// <summary>
+/// Steady state allocates nothing: after one warm-up call, the single-threaded paths of every
+/// fast conv-family kernel (scratch from ArrayPool, argument checks that build their messages
+/// only on failure) allocate 0 bytes. Shapes stay below the threading thresholds, since
+/// Parallel.For allocates its own bookkeeping.
+/// </summary>
+public class ConvKernelAllocationTests
+{
+    private static long Allocated(Action run)
+    {
+        run(); // warm-up: JIT, ArrayPool buckets, thread-local state
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++) run();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Fact]
+    public void ConvKernels_SteadyState_AllocateNothing()
+    {
+        var s = new Conv2dShape(2, 3, 9, 9, 4, 3, 3, stride: 1, pad: 1);
+        var small = new Conv2dShape(3, 3, 5, 5, 4, 3, 3, stride: 2, pad: 1); // several images per GEMM
+        var dws = new Conv2dShape(2, 3, 9, 11, 3, 3, 3, stride: 2, pad: 1);
+        var ps = new FusionScratch.Kernels.Pool.PoolShape(2, 3, 9, 11, 3, 2, 1);
+        float[] x = new float[1024], w = new float[108], b = new float[4], y = new float[1024], dy = new float[1024],
+                dx = new float[1024], dw = new float[108], db = new float[4], m = new float[3], v = new float[3], g = new float[3];
+        int[] arg = new int[1024];
+        foreach (var (name, run) in new (string, Action)[]
+        {
+            ("conv forward", () => Conv2dKernels.ForwardIm2Col(x.AsSpan(0, s.InputLength), w, b, s, y.AsSpan(0, s.OutputLength))),
+            ("conv backward input", () => Conv2dKernels.BackwardInputIm2Col(dy.AsSpan(0, s.OutputLength), w, s, dx.AsSpan(0, s.InputLength))),
+            ("conv backward weight", () => Conv2dKernels.BackwardWeightIm2Col(x.AsSpan(0, s.InputLength), dy.AsSpan(0, s.OutputLength), s, dw, db)),
+            ("conv forward, batched images", () => Conv2dKernels.ForwardIm2Col(x.AsSpan(0, small.InputLength), w, b, small, y.AsSpan(0, small.OutputLength))),
+            ("conv backward weight, batched", () => Conv2dKernels.BackwardWeightIm2Col(x.AsSpan(0, small.InputLength), dy.AsSpan(0, small.OutputLength), small, dw, db)),
+            ("depthwise forward", () => DepthwiseConv2dKernels.ForwardSimd(x.AsSpan(0, dws.InputLength), w.AsSpan(0, 27), b.AsSpan(0, 3), dws, y.AsSpan(0, dws.OutputLength))),
+            ("depthwise backward input", () => DepthwiseConv2dKernels.BackwardInputSimd(dy.AsSpan(0, dws.OutputLength), w.AsSpan(0, 27), dws, dx.AsSpan(0, dws.InputLength))),
+            ("depthwise backward weight", () => DepthwiseConv2dKernels.BackwardWeightSimd(x.AsSpan(0, dws.InputLength), dy.AsSpan(0, dws.OutputLength), dws, dw.AsSpan(0, 27), db.AsSpan(0, 3))),
+            ("max pool", () => FusionScratch.Kernels.Pool.PoolKernels.MaxPool2dSimd(x.AsSpan(0, ps.InputLength), ps, y.AsSpan(0, ps.OutputLength), arg.AsSpan(0, ps.OutputLength))),
+            ("max pool backward", () => FusionScratch.Kernels.Pool.PoolKernels.MaxPool2dBackwardParallel(dy.AsSpan(0, ps.OutputLength), arg.AsSpan(0, ps.OutputLength), ps, dx.AsSpan(0, ps.InputLength))),
+            ("avg pool", () => FusionScratch.Kernels.Pool.PoolKernels.AvgPool2dSimd(x.AsSpan(0, ps.InputLength), ps, y.AsSpan(0, ps.OutputLength))),
+            ("avg pool backward", () => FusionScratch.Kernels.Pool.PoolKernels.AvgPool2dBackwardSimd(dy.AsSpan(0, ps.OutputLength), ps, dx.AsSpan(0, ps.InputLength))),
+            ("batch norm", () => FusionScratch.Kernels.Norm.BatchNorm2dKernels.ForwardTrainingSimd(x.AsSpan(0, 198), g, g, 2, 3, 33, 1e-5f, 0.1f, y.AsSpan(0, 198), m, v, [], [])),
+            ("batch norm backward", () => FusionScratch.Kernels.Norm.BatchNorm2dKernels.BackwardSimd(x.AsSpan(0, 198), dy.AsSpan(0, 198), m, v, g, 2, 3, 33, true, dx.AsSpan(0, 198), db.AsSpan(0, 3), dw.AsSpan(0, 3))),
+        })
+            Assert.True(Allocated(run) == 0, $"{name} allocated {Allocated(run)} bytes in steady state");
+    }
+}
