@@ -182,7 +182,6 @@ public static class DepthwiseConv2dKernels
 
         /// <summary>Offset of tap (r, t) from the start of an output row's first input row.</summary>
         public int TapOffset(int r, int t, int stride) => r * RowLength + t % stride * PhaseLength + t / stride;
-
     }
 
     /// <summary>dst = padded, phase-split copy of plane (H, W), padding set to <paramref name="fill"/>.</summary>

@@ -9,6 +9,7 @@
 // col2im per image — and a weight that does not require grad skips the weight GEMMs. The data an
 // op needs in backward (its contiguous input and weight, max pool's argmax, batch norm's mean
 // and inverse std) is captured at forward time; nothing is recomputed from scratch but im2col.
+// Outputs and gradients are allocated uninitialised: every kernel here writes each element.
 //
 // Shape errors are ArgumentExceptions that name the shapes involved.
 
