@@ -68,8 +68,8 @@ public static partial class Conv2dKernels
     /// <summary>Largest column scratch (floats, 16 MiB) the image batching may ask for.</summary>
     internal const int MaxColumnFloats = 1 << 22;
 
-    /// <summary>Floats of im2col / col2im work below which they stay on the calling thread.</summary>
-    internal const int ParallelFloats = 1 << 15;
+    /// <summary>Floats of im2col / col2im work a thread should get at least; smaller jobs stay on the calling thread.</summary>
+    internal const int ParallelFloats = 1 << 16;
 
     /// <summary>Images unfolded side by side into one column matrix (G above).</summary>
     internal static int ImagesPerGemm(in Conv2dShape s)

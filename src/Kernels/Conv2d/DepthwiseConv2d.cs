@@ -44,8 +44,12 @@ public static class DepthwiseConv2dKernels
 {
     private const string Op = "depthwise_conv2d";
 
-    /// <summary>Multiply-adds below which the SIMD kernels stay on the calling thread.</summary>
-    internal const int ParallelWork = 1 << 16;
+    /// <summary>
+    /// Multiply-adds a thread should get at least (≈ 20 µs at the SIMD kernels' speed); smaller
+    /// jobs stay on the calling thread, since waking a worker costs a few µs on an idle machine
+    /// and far more on a busy one.
+    /// </summary>
+    internal const int ParallelWork = 1 << 18;
 
     private static void CheckShape(in Conv2dShape s)
     {
