@@ -9,11 +9,13 @@
 // col2im per image — and a weight that does not require grad skips the weight GEMMs. The data an
 // op needs in backward (its contiguous input and weight, max pool's argmax, batch norm's mean
 // and inverse std) is captured at forward time; nothing is recomputed from scratch but im2col.
-// Outputs and gradients are allocated uninitialised: every kernel here writes each element.
+// Outputs and gradients are allocated uninitialised (Empty, from the open TensorArena if any):
+// every kernel here writes each element.
 //
 // Shape errors are ArgumentExceptions that name the shapes involved.
 
 using FusionScratch.Kernels;
+using FusionScratch.Kernels.Layout;
 using FusionScratch.Kernels.Norm;
 using FusionScratch.Kernels.Pool;
 
@@ -21,22 +23,18 @@ namespace FusionScratch.Tensors;
 
 public sealed partial class Tensor
 {
-    /// <summary>
-    /// A tensor whose elements are not zeroed: only for outputs a kernel overwrites completely.
-    /// For the large activations of a CNN (11 MB for the reference network's first layer at
-    /// batch 128) the zeroing pass Zeros() makes is as much memory traffic as the kernel's own writes.
-    /// </summary>
-    private static Tensor Uninitialized(params int[] shape)
+    private static Tensor Uninitialized(params int[] shape) => Empty(new Shape(shape));
+
+    private static Tensor Uninitialized(Shape shape) => Empty(shape);
+
+    /// <summary>The elements in row-major order as an array segment (closures cannot hold spans): the storage itself when contiguous, a packed copy otherwise.</summary>
+    private ArraySegment<float> ContiguousData()
     {
-        var sh = new Shape(shape);
-        return new Tensor(GC.AllocateUninitializedArray<float>(sh.Numel), sh);
+        if (IsContiguous) return new ArraySegment<float>(CpuArray, Layout.Offset, Numel);
+        var packed = Empty(Shape);
+        CopyKernels.StridedFast(CpuArray.AsSpan(Layout.Offset), Layout.Strides, Shape.Dims, packed.Span);
+        return new ArraySegment<float>(packed.CpuArray, 0, Numel);
     }
-
-    private static Tensor Uninitialized(Shape shape) => new(GC.AllocateUninitializedArray<float>(shape.Numel), shape);
-
-    /// <summary>The elements in row-major order as an array segment: the storage itself when contiguous, a packed copy otherwise.</summary>
-    private ArraySegment<float> ContiguousData() =>
-        IsContiguous ? new ArraySegment<float>(CpuArray, Layout.Offset, Numel) : ReadContiguous().ToArray();
 
     private static void CheckImage(Tensor x, string op)
     {
@@ -157,7 +155,7 @@ public sealed partial class Tensor
         const string op = "max_pool2d";
         var s = PoolShapeFor(kernel, stride, padding, op);
         var y = Uninitialized(s.N, s.C, s.P, s.Q);
-        var argmax = GC.AllocateUninitializedArray<int>(s.OutputLength); // every entry is written
+        var argmax = TensorArena.AllocateInts(s.OutputLength); // every entry is written; back to the arena with the step
         PoolKernels.MaxPool2dSimd(ReadContiguous(), s, y.Span, argmax);
         Shape inShape = Shape;
         return Record(y, "max_pool2d", [this], g =>
