@@ -15,6 +15,7 @@ public static class KernelRegistry
     [
         new(1, "naive", "triple loop, k innermost: the reference", MatMulKernels.Naive),
         new(2, "simd", "i-k-j order: contiguous Vector512 FMA rows, threads over rows of C", MatMulKernels.Simd),
+        new(3, "blocked", "variant 2's AXPY loop over L1/L2-sized blocks of C and B (cache blocking alone)", MatMulKernels.Blocked),
         new(4, "packed", "BLIS: packed panels, 12×32 register tile, KC/MC/NC cache blocks, threads over macro-tiles", MatMulKernels.Packed),
     ];
 

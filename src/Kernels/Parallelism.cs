@@ -15,15 +15,18 @@
 //   1. publishes the job (body, n, chunk count) in static fields — no allocation;
 //   2. wakes the workers it wants (sets an event only for a worker that is asleep);
 //   3. claims chunks itself, starting with chunk 0, until none is left unclaimed;
-//   4. waits for the chunks the workers claimed (spin, then block).
+//   4. waits for the chunks the workers claimed (spin, yield, then block).
 // Chunks are claimed first come, first served (a compare-and-swap on one counter), not assigned:
 // a worker that wakes late, or is preempted by another process on a busy machine, simply gets
 // fewer chunks, and the caller never waits for a chunk nobody has started.
-// A worker that finishes spins for about SpinMicroseconds waiting for the next job before it
-// blocks on its event, so back-to-back calls (the loops of a GEMM, a training step) hand off in
-// about a microsecond, while an idle process does not burn a core. The caller's delegate is
-// invoked as is: a caller that wants zero allocations caches it (a static lambda, or a delegate
-// stored in a field) instead of writing a capturing lambda at the call site.
+// A thread with nothing to do — a worker between jobs, the caller waiting for the last chunk —
+// spins for about 20 µs, then polls while yielding its core (Thread.Yield) for about 2 ms, and only
+// then blocks on an event. So back-to-back calls (the loops of a GEMM, a training step) hand off
+// in about a microsecond, a thread that finishes a little early does not pay a kernel wake-up
+// (tens of microseconds in this VM), other processes still get the core, and an idle process
+// stops polling after 2 ms. The caller's delegate is invoked as is: a caller that wants zero
+// allocations caches it (a static lambda, or a delegate stored in a field) instead of writing a
+// capturing lambda at the call site.
 //
 // Shortcuts taken, said plainly:
 //   - One job at a time. A For that finds the pool busy — a nested For from inside a chunk, or
@@ -98,8 +101,11 @@ public static class Parallelism
 
     // ------------------------------------------------------------------ the pool
 
-    /// <summary>How long an idle worker (or the waiting caller) spins before it blocks.</summary>
-    private const int SpinMicroseconds = 50;
+    /// <summary>How long a waiting thread spins (SpinWait, the core stays busy) before it starts yielding.</summary>
+    private const int SpinMicroseconds = 20;
+
+    /// <summary>How long it then keeps polling with Thread.Yield (the core goes to any other runnable thread) before it blocks.</summary>
+    private const int YieldMicroseconds = 2000;
 
     /// <summary>Most chunks one For may have (the chunk count shares a 64-bit word with the job number and the next chunk).</summary>
     private const int MaxChunks = ushort.MaxValue;
@@ -144,9 +150,7 @@ public static class Parallelism
         // microseconds of us), then block on Done, which the thread finishing the last chunk sets.
         if (Volatile.Read(ref _pending) != 0)
         {
-            long until = Stopwatch.GetTimestamp() + SpinTicks;
-            while (Volatile.Read(ref _pending) != 0 && Stopwatch.GetTimestamp() < until)
-                Thread.SpinWait(20);
+            PollUntil(static () => Volatile.Read(ref _pending) == 0);
             // Done may have been set late by the last thread of the previous job (it decrements
             // _pending, then sets Done, and can be preempted in between): a set Done proves
             // nothing on its own, so wake, re-check _pending, and re-arm until it is really 0.
@@ -202,6 +206,27 @@ public static class Parallelism
     }
 
     private static readonly long SpinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
+    private static readonly long YieldTicks = Math.Max(1, Stopwatch.Frequency * YieldMicroseconds / 1_000_000);
+    private static readonly Func<bool> HasWork = HasUnclaimedChunk;
+
+    /// <summary>
+    /// Polls <paramref name="done"/>: spins for SpinMicroseconds, then yields the core between
+    /// polls for YieldMicroseconds, and returns (done or not) so the caller can block. Spinning
+    /// alone would hold a core that, on a busy machine, one of our own threads may be waiting
+    /// for; blocking at once would cost a kernel wake-up (tens of microseconds in this VM) every
+    /// time one thread finishes its chunks a little before the other.
+    /// </summary>
+    private static void PollUntil(Func<bool> done)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (!done())
+        {
+            long elapsed = Stopwatch.GetTimestamp() - start;
+            if (elapsed < SpinTicks) Thread.SpinWait(20);
+            else if (elapsed < SpinTicks + YieldTicks) Thread.Yield();
+            else return;
+        }
+    }
 
     /// <summary>Returns at least <paramref name="count"/> started workers (allocates only when it has to start new ones).</summary>
     private static Worker[] EnsureWorkers(int count)
@@ -247,11 +272,7 @@ public static class Parallelism
             {
                 // Spin for work, then block.
                 if (!HasUnclaimedChunk())
-                {
-                    long until = Stopwatch.GetTimestamp() + SpinTicks;
-                    while (!HasUnclaimedChunk() && Stopwatch.GetTimestamp() < until)
-                        Thread.SpinWait(20);
-                }
+                    PollUntil(HasWork);
                 while (!HasUnclaimedChunk())
                 {
                     _wake.Reset();

@@ -8,7 +8,9 @@
 //              line per multiply-add. The reference every other variant is tested against.
 //   2. Simd  — loops i, k, j: the inner loop is a contiguous AXPY, c[i,:] += a[i,k]·b[k,:],
 //              with Vector512/256 FMA; rows of C split across threads. (MatMul.2.Simd.cs)
-//   3+       — next: packed, cache-blocked GEMM with a register-tiled micro-kernel, then GPU.
+//   3. Blocked — variant 2's loop over cache-sized blocks of B and C (MatMul.3.Blocked.cs).
+//   4. Packed — BLIS: packed panels, a 12×32 register-tiled FMA micro-kernel, KC/MC/NC cache
+//              blocks, threads over macro-tiles (MatMul.4.Packed.cs). What MatMulKernels.Gemm runs.
 //
 //   dotnet run --project src/Runner -- kernel matmul --variant 1
 

@@ -23,8 +23,9 @@
 //     Naive's alpha·Σ; the FMA rounds once per step where Naive rounds twice.
 // Still slow next to BLAS: each group of four k re-loads and re-stores the whole row of C, every
 // element of B is loaded once per row of C (M times in all, from L2 or memory once B outgrows
-// L1), and only one row of C is live at a time. The packed, cache-blocked, register-tiled GEMM
-// (MatMul.3.Packed.cs, next) keeps an MR×NR block of C in registers for the whole of K.
+// L1), and only one row of C is live at a time. Variant 3 (MatMul.3.Blocked.cs) blocks the loops
+// for the caches; variant 4 (MatMul.4.Packed.cs) keeps an MR×NR block of C in registers for a
+// whole block of K and packs the operands.
 //
 //   dotnet run --project src/Runner -- kernel matmul --variant 2
 

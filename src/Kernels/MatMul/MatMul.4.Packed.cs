@@ -2,28 +2,35 @@
 //
 // Shapes: op(A) is (M,K), op(B) is (K,N), C is (M,N), row-major; A is stored (M,K), or (K,M) when
 // transA; B is stored (K,N), or (N,K) when transB. See GemmKernel.cs for the BLAS conventions.
-// What changes from variant 2 (Simd), and why:
+// What changes from variants 2 and 3, and why:
 //   - Register tiling. An MR×NR = 12×32 tile of C stays in 24 zmm registers for a whole rank-KC
 //     update (MicroKernel12x32.cs): per k, 2 loads of B and 12 broadcasts of A feed 24 FMAs, where
 //     variant 2 loaded and stored C for every 4 FMAs. This alone is most of the speed-up.
-//   - Packing (Pack.cs). The micro-kernel reads its operands as contiguous micro-panels: a block
-//     of op(A) (MC×KC) and a block of op(B) (KC×NC) are copied into aligned buffers first. The
-//     copies cost O(M·K + K·N) against O(M·N·K) FMAs, and buy unit-stride, conflict-free, TLB-
-//     friendly reads; transposed operands are handled by the copy, so one micro-kernel serves all
-//     four transA/transB cases. alpha is folded into packed B.
+//   - Packing (Pack.cs). The micro-kernel reads B as contiguous, aligned KC×NR micro-panels: a
+//     KC×NC block of op(B) is copied first (alpha folded in), O(K·N) copies against O(M·N·K)
+//     FMAs. A is packed too (MR-row micro-panels of an MC×KC block) — or read in place, see below.
+//     Transposed operands are handled by the copy, so one micro-kernel serves all four cases.
 //   - Cache blocking (GemmBlocking.cs). The five loops around the micro-kernel (BLIS numbering):
 //       loop 5  jc over N in NC steps        B block KC×NC, packed once, shared by the threads (L3)
 //       loop 4  pc over K in KC steps        rank-KC updates; the first one applies beta
 //       loop 3  ic over M in MC steps        A block MC×KC, packed by each thread for itself (L2)
-//       loop 2  jr over NC in NR steps       one KC×NR micro-panel of B, reused by every A panel (L1)
+//       loop 2  jr over NC in NR steps       one KC×NR micro-panel of B, met by every A panel (L1/L2)
 //       loop 1  ir over MC in MR steps       one MR×KC micro-panel of A
 //       micro-kernel: kc rank-1 updates of the MR×NR tile in registers
+//   - A in place. When an A block meets few B micro-panels (N ≤ 8·NR = 256), packing it would
+//     cost a full pass over A (from memory: the convolution's A is 25 MB) for little reuse. Then
+//     the micro-kernel reads the rows of A where they are (row stride K), and the loop asks for
+//     the next micro-panel's rows ahead (prefetch into L2) while this one computes; only a
+//     ragged last micro-panel is packed. Measured on 21632×64×288, one thread: A packed 159
+//     GFLOP/s, in place 181 (1024³, where each A block meets 32 B panels: 197 and 196).
 //   - Threads. For each (jc, pc) block, the threads first pack B̃ together (split by micro-panel),
 //     then split the product: by MR-row panels of M (loop 3, each thread packing its own A
 //     blocks) when M has the panels to spare, else by NR-column panels of the block (loop 2, each
 //     thread packing all of the — then small — A). M = 21632, N = 64 (convolution) splits M;
-//     M = 64, N = 21632 splits N. Two Parallelism.For calls per (jc, pc) block; with one thread,
-//     or a product too small to pay for a wake-up, both run inline.
+//     M = 64, N = 21632 splits N. The product is cut into 2 chunks per thread, claimed first
+//     come, first served, so a thread slowed by another process hands work to the other. Two
+//     Parallelism.For calls per (jc, pc) block; with one thread, or a product too small to pay
+//     for a hand-off (under 2^20 multiply-adds per thread), everything runs inline.
 //   - No allocation per call: the packing buffers are native, 64-byte aligned, per thread and
 //     grown on demand (GemmWorkspace below); the loop bodies are delegates cached per thread;
 //     Parallelism.For dispatches to a persistent pool without allocating.
@@ -133,7 +140,7 @@ internal sealed unsafe class GemmJob
 
     /// <summary>Chunks per thread for the product: more chunks than threads, claimed first come first served, so
     /// a thread slowed by another process on the machine hands its share to the others.</summary>
-    internal static int ChunksPerThread = 4;
+    internal const int ChunksPerThread = 2;
 
     /// <summary>A blocks that meet at most this many B̃ micro-panels are read in place rather than packed (measured: see README).</summary>
     internal const int InPlaceMaxPanelsN = 8;

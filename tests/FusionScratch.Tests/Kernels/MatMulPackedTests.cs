@@ -3,7 +3,8 @@
 // empty dimensions; each case on both micro-kernels (Vector512 12×32 where the CPU has it, and the
 // Vector256 6×16 forced through the internal switch), on 1 and 2 threads (an internal thread
 // count, so the global Parallelism.Threads other tests read is never touched), with A packed and
-// read in place. Then the entry point Gemm, and the promise of no allocation per call.
+// read in place. Blocked (variant 3) on the same cases. Then the entry point Gemm, and the
+// promise of no allocation per call.
 
 using FusionScratch.Kernels;
 using FusionScratch.Tests.Support;
@@ -66,6 +67,20 @@ public class MatMulPackedTests
     [Theory, MemberData(nameof(Cases))]
     public void MatMul_Packed_MatchesNaive(int M, int N, int K, bool transA, bool transB, float alpha, float beta) =>
         CheckAllConfigurations(M, N, K, transA, transB, alpha, beta, seed: 11);
+
+    [Theory, MemberData(nameof(Cases))]
+    public void MatMul_Blocked_MatchesNaive(int M, int N, int K, bool transA, bool transB, float alpha, float beta)
+    {
+        var a = Check.Random(M * K, 71);
+        var b = Check.Random(K * N, 72);
+        var c0 = beta == 0f ? Enumerable.Repeat(float.NaN, M * N).ToArray() : Check.Random(M * N, 73);
+        var expected = (float[])c0.Clone();
+        var actual = (float[])c0.Clone();
+        MatMulKernels.Naive(a, transA, b, transB, M, N, K, alpha, beta, expected);
+        MatMulKernels.Blocked(a, transA, b, transB, M, N, K, alpha, beta, actual);
+        Check.Close(expected, actual, abs: 1e-5f * (K + 1), rel: 1e-5f,
+            what: $"Blocked {M}×{N}×{K} transA={transA} transB={transB} alpha={alpha} beta={beta}");
+    }
 
     [Theory]
     [InlineData(false, false)]
