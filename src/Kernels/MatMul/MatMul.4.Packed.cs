@@ -59,16 +59,17 @@ internal enum GemmMicroKernel
     Vector256,
 }
 
-/// <summary>Whether the packed GEMM packs A or lets the micro-kernel read it in place (an internal switch so tests reach both paths).</summary>
-internal enum GemmAPacking
+/// <summary>Whether the packed GEMM packs its operands or lets the micro-kernel read them in place (an internal switch so tests reach every path).</summary>
+internal enum GemmPacking
 {
-    /// <summary>In place when A is not transposed and each A block meets few B̃ micro-panels (N ≤ 8·NR); packed otherwise.</summary>
+    /// <summary>A in place when it is not transposed and each A block meets few B̃ micro-panels (N ≤ 8·NR);
+    /// B in place when it is not transposed, M is small (M ≤ 8·MR) and N is not a multiple of 512; packed otherwise.</summary>
     Auto,
 
-    /// <summary>Always pack A.</summary>
+    /// <summary>Always pack both.</summary>
     Packed,
 
-    /// <summary>Read A in place whenever it is not transposed (transA always packs).</summary>
+    /// <summary>Read each operand in place whenever it is not transposed.</summary>
     InPlace,
 }
 
@@ -78,7 +79,7 @@ internal unsafe interface IMicroKernel
     static abstract int MR { get; }
     static abstract int NR { get; }
 
-    static abstract void Run<TLayout>(int kc, float* a, nint rsA, float* b, float* c, nint ldc, float beta, int mr, int nr)
+    static abstract void Run<TLayout>(int kc, float* a, nint rsA, float* b, nint rsB, float* c, nint ldc, float alpha, float beta, int mr, int nr)
         where TLayout : struct, IPackedALayout;
 }
 
@@ -102,7 +103,7 @@ public static partial class MatMulKernels
     /// <summary><see cref="Packed(ReadOnlySpan{float}, bool, ReadOnlySpan{float}, bool, int, int, int, float, float, Span{float})"/> with an explicit micro-kernel and thread limit (tests).</summary>
     internal static unsafe void PackedWith(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
         int M, int N, int K, float alpha, float beta, Span<float> c, GemmMicroKernel kernel, int threads,
-        GemmAPacking aPacking = GemmAPacking.Auto)
+        GemmPacking packing = GemmPacking.Auto)
     {
         CheckGemm(a.Length, transA, b.Length, transB, M, N, K, c.Length);
         // a is (M,K) row-major, or (K,M) if transA; b is (K,N), or (N,K) if transB; c is (M,N)
@@ -123,7 +124,7 @@ public static partial class MatMulKernels
         fixed (float* pa = a, pb = b, pc = c)
         {
             GemmWorkspace ws = GemmWorkspace.Current;
-            ws.Job.Run(pa, transA, pb, transB, M, N, K, alpha, beta, pc, kernel, Math.Max(1, threads), aPacking);
+            ws.Job.Run(pa, transA, pb, transB, M, N, K, alpha, beta, pc, kernel, Math.Max(1, threads), packing);
         }
     }
 }
@@ -142,8 +143,8 @@ internal sealed unsafe class GemmJob
     /// a thread slowed by another process on the machine hands its share to the others.</summary>
     internal const int ChunksPerThread = 2;
 
-    /// <summary>A blocks that meet at most this many B̃ micro-panels are read in place rather than packed (measured: see README).</summary>
-    internal const int InPlaceMaxPanelsN = 8;
+    /// <summary>An operand whose blocks meet at most this many micro-panels of the other is read in place rather than packed (measured: see README).</summary>
+    internal const int InPlaceMaxPanels = 8;
 
     /// <summary>Packed-B floats a thread should get at least before packing is split.</summary>
     internal const int MinPackFloatsPerThread = 1 << 14;
@@ -161,7 +162,7 @@ internal sealed unsafe class GemmJob
     private int _jc, _nc, _pc, _kc;
     private float _betaBlock;
     private float* _packedB;
-    private bool _splitM, _directA;
+    private bool _splitM, _directA, _directB;
 
     public GemmJob(GemmWorkspace owner)
     {
@@ -171,7 +172,7 @@ internal sealed unsafe class GemmJob
     }
 
     public void Run(float* a, bool transA, float* b, bool transB, int M, int N, int K, float alpha, float beta, float* c,
-        GemmMicroKernel kernel, int threads, GemmAPacking aPacking)
+        GemmMicroKernel kernel, int threads, GemmPacking packing)
     {
         Debug.Assert(M > 0 && N > 0 && K > 0 && threads >= 1);
         _a = a; _transA = transA; _b = b; _transB = transB; _c = c;
@@ -194,7 +195,11 @@ internal sealed unsafe class GemmJob
             _splitM = panelsM >= panelsN || panelsM >= 4 * threads;
             // Read A in place (no copy) when a block of A meets few B̃ panels: packing would cost a
             // pass over A for little reuse (the convolution shape, N = 64, is 2 panels).
-            _directA = !transA && (aPacking == GemmAPacking.InPlace || (aPacking == GemmAPacking.Auto && panelsN <= InPlaceMaxPanelsN));
+            _directA = !transA && (packing == GemmPacking.InPlace || (packing == GemmPacking.Auto && panelsN <= InPlaceMaxPanels));
+            // Likewise B, when few A micro-panels meet each B̃ micro-panel (M small: the convolution's
+            // 64 × (images·P·Q) × 288 forward product). A row stride that is a multiple of 2 KiB
+            // (N % 512 == 0) would put every row of a micro-panel in the same few L2 sets: pack then.
+            _directB = !transB && (packing == GemmPacking.InPlace || (packing == GemmPacking.Auto && panelsM <= InPlaceMaxPanels && N % 512 != 0));
 
             // loop 4 around the micro-kernel: pc over K in KC steps
             for (_pc = 0; _pc < K; _pc += GemmBlocking.KC)
@@ -202,9 +207,12 @@ internal sealed unsafe class GemmJob
                 _kc = Math.Min(GemmBlocking.KC, K - _pc);
                 _betaBlock = _pc == 0 ? beta : 1f; // beta scales C once; later blocks accumulate
 
-                // Pack B̃ = alpha·op(B)[pc.., jc..] into NR-column micro-panels, the threads splitting the panels.
-                int panelFloats = NR * _kc;
-                Parallelism.For(panelsN, Math.Max(1, MinPackFloatsPerThread / panelFloats), _packB, threads);
+                // Pack B̃ = op(B)[pc.., jc..] into NR-column micro-panels, the threads splitting the panels;
+                // in place, only a ragged last panel is packed (zero-padded to NR columns).
+                if (!_directB)
+                    Parallelism.For(panelsN, Math.Max(1, MinPackFloatsPerThread / (NR * _kc)), _packB, threads);
+                else if (_nc % NR != 0)
+                    PackBPanels(panelsN - 1, panelsN);
 
                 // The product of this block, split over M panels or N panels.
                 long madsPerPanel = _splitM ? (long)MR * _nc * _kc : (long)M * NR * _kc;
@@ -219,7 +227,7 @@ internal sealed unsafe class GemmJob
     private void PackBPanels(int q0, int q1)
     {
         int NR = _kernel == GemmMicroKernel.Vector512 ? MicroKernel12x32.NR : MicroKernel6x16.NR;
-        Pack.B(_b, _transB, _n, _k, _pc, _kc, _jc, _nc, NR, _alpha, q0, q1, _packedB);
+        Pack.B(_b, _transB, _n, _k, _pc, _kc, _jc, _nc, NR, q0, q1, _packedB);
     }
 
     /// <summary>The product for panels [start, end) of the split dimension, on whichever thread runs it.</summary>
@@ -260,8 +268,9 @@ internal sealed unsafe class GemmJob
         // Packed A belongs to the thread running this chunk, not to the caller.
         float* packedA = GemmWorkspace.Current.PackedA((nint)Math.Min(GemmBlocking.MC, (i1 - i0 + MR - 1) / MR * MR) * GemmBlocking.KC);
         int N = _n, K = _k, kc = _kc;
-        float beta = _betaBlock;
-        bool direct = _directA;
+        float alpha = _alpha, beta = _betaBlock;
+        bool directA = _directA, directB = _directB;
+        int fullPanelsN = _nc / NR; // B̃ panels with all NR columns: the ones that can be read in place
 
         // loop 3 around the micro-kernel: ic over this chunk's rows in MC steps
         for (int ic = i0; ic < i1; ic += GemmBlocking.MC)
@@ -272,7 +281,7 @@ internal sealed unsafe class GemmJob
             float* aBlock;
             nint rsA, panelStride;
             int fullRows = mc;
-            if (direct)
+            if (directA)
             {
                 aBlock = _a + (nint)ic * K + _pc;
                 rsA = K;
@@ -288,26 +297,37 @@ internal sealed unsafe class GemmJob
                 rsA = GemmBlocking.KC;
                 panelStride = (nint)MR * GemmBlocking.KC;
             }
+            int panelsA = (mc + MR - 1) / MR;
 
-            // loop 2 around the micro-kernel: jr over the block's columns in NR steps (one B̃ micro-panel, kept in L1)
+            // loop 2 around the micro-kernel: jr over the block's columns in NR steps (one B̃ micro-panel, kept in L1/L2)
             for (int q = q0; q < q1; q++)
             {
                 int jr = q * NR, nr = Math.Min(NR, _nc - jr);
-                float* bPanel = _packedB + (nint)q * NR * kc;
+                // The B̃ micro-panel: packed (rows NR floats apart), or read in place (rows N apart).
+                bool inPlace = directB && q < fullPanelsN;
+                float* bPanel = inPlace ? _b + (nint)_pc * N + _jc + jr : _packedB + (nint)q * NR * kc;
+                nint rsB = inPlace ? N : NR;
+                bool prefetchB = directB && q + 1 < q1 && q + 1 < fullPanelsN && ic == i0;
                 float* cColumn = _c + _jc + jr;
 
                 // loop 1 around the micro-kernel: ir over the block's rows in MR steps (one Ã micro-panel)
                 for (int ir = 0; ir < fullRows; ir += MR)
                 {
-                    int mr = Math.Min(MR, mc - ir);
-                    if (direct && q == q0 && ic + ir + 2 * MR <= i1)
+                    // In place, ask for what comes next while this tile computes: the next A
+                    // micro-panel (first B̃ panel only), a share of the next B̃ micro-panel's rows.
+                    if (directA && q == q0 && ic + ir + 2 * MR <= i1)
                         PrefetchRows(aBlock + (ir / MR + 1) * panelStride, rsA, MR, kc);
-                    TKernel.Run<TLayout>(kc, aBlock + ir / MR * panelStride, rsA, bPanel,
-                        cColumn + (nint)(ic + ir) * N, N, beta, mr, nr);
+                    if (prefetchB)
+                    {
+                        int share = (kc + panelsA - 1) / panelsA, k0 = ir / MR * share;
+                        PrefetchRows(bPanel + NR + (nint)k0 * N, N, Math.Min(share, kc - k0), NR);
+                    }
+                    TKernel.Run<TLayout>(kc, aBlock + ir / MR * panelStride, rsA, bPanel, rsB,
+                        cColumn + (nint)(ic + ir) * N, N, alpha, beta, Math.Min(MR, mc - ir), nr);
                 }
-                if (fullRows < mc) // the ragged last micro-panel of an in-place block, packed
-                    TKernel.Run<TLayout>(kc, packedA, GemmBlocking.KC, bPanel,
-                        cColumn + (nint)(ic + fullRows) * N, N, beta, mc - fullRows, nr);
+                if (fullRows < mc) // the ragged last micro-panel of an in-place A block, packed
+                    TKernel.Run<TLayout>(kc, packedA, GemmBlocking.KC, bPanel, rsB,
+                        cColumn + (nint)(ic + fullRows) * N, N, alpha, beta, mc - fullRows, nr);
             }
         }
     }

@@ -44,12 +44,11 @@ internal readonly unsafe struct MicroKernel12x32 : IMicroKernel
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    public static void Run<TLayout>(int kc, float* a, nint rsA, float* b, float* c, nint ldc, float beta, int mr, int nr)
+    public static void Run<TLayout>(int kc, float* a, nint rsA, float* b, nint rsB, float* c, nint ldc, float alpha, float beta, int mr, int nr)
         where TLayout : struct, IPackedALayout
     {
         Debug.Assert(kc >= 1 && kc <= GemmBlocking.KC);
         Debug.Assert(mr >= 1 && mr <= MR && nr >= 1 && nr <= NR);
-        Debug.Assert(((nint)b & 63) == 0, "packed B is 64-byte aligned");
         // Strides inside the packed micro-panel of A: constants once TLayout is known.
         nint rs = TLayout.RowStride(rsA), ks = TLayout.KStride(MR);
 
@@ -60,7 +59,7 @@ internal readonly unsafe struct MicroKernel12x32 : IMicroKernel
         for (int k = 0; k < kc; k++)
         {
             // row k of B̃: two vectors of 16
-            Vector512<float> b0 = Vector512.LoadAligned(b), b1 = Vector512.LoadAligned(b + 16);
+            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
             Vector512<float> x;
             x = Vector512.Create(a[0 * rs]);  c0a = Vector512.FusedMultiplyAdd(x, b0, c0a);   c0b = Vector512.FusedMultiplyAdd(x, b1, c0b);
             x = Vector512.Create(a[1 * rs]);  c1a = Vector512.FusedMultiplyAdd(x, b0, c1a);   c1b = Vector512.FusedMultiplyAdd(x, b1, c1b);
@@ -75,7 +74,16 @@ internal readonly unsafe struct MicroKernel12x32 : IMicroKernel
             x = Vector512.Create(a[10 * rs]); c10a = Vector512.FusedMultiplyAdd(x, b0, c10a); c10b = Vector512.FusedMultiplyAdd(x, b1, c10b);
             x = Vector512.Create(a[11 * rs]); c11a = Vector512.FusedMultiplyAdd(x, b0, c11a); c11b = Vector512.FusedMultiplyAdd(x, b1, c11b);
             a += ks;
-            b += NR;
+            b += rsB;
+        }
+
+        if (alpha != 1f)
+        {
+            // alpha scales the tile once here (24 multiplies per call), not every element of a packed operand.
+            Vector512<float> va = Vector512.Create(alpha);
+            c0a *= va; c0b *= va; c1a *= va; c1b *= va; c2a *= va; c2b *= va; c3a *= va; c3b *= va;
+            c4a *= va; c4b *= va; c5a *= va; c5b *= va; c6a *= va; c6b *= va; c7a *= va; c7b *= va;
+            c8a *= va; c8b *= va; c9a *= va; c9b *= va; c10a *= va; c10b *= va; c11a *= va; c11b *= va;
         }
 
         if (mr == MR && nr == NR)

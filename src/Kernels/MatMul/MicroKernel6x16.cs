@@ -33,7 +33,7 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    public static void Run<TLayout>(int kc, float* a, nint rsA, float* b, float* c, nint ldc, float beta, int mr, int nr)
+    public static void Run<TLayout>(int kc, float* a, nint rsA, float* b, nint rsB, float* c, nint ldc, float alpha, float beta, int mr, int nr)
         where TLayout : struct, IPackedALayout
     {
         Debug.Assert(kc >= 1 && kc <= GemmBlocking.KC);
@@ -53,7 +53,15 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             x = Vector256.Create(a[4 * rs]); c4a = Vector256.FusedMultiplyAdd(x, b0, c4a); c4b = Vector256.FusedMultiplyAdd(x, b1, c4b);
             x = Vector256.Create(a[5 * rs]); c5a = Vector256.FusedMultiplyAdd(x, b0, c5a); c5b = Vector256.FusedMultiplyAdd(x, b1, c5b);
             a += ks;
-            b += NR;
+            b += rsB;
+        }
+
+        if (alpha != 1f)
+        {
+            // alpha scales the tile once here, not every element of a packed operand.
+            Vector256<float> va = Vector256.Create(alpha);
+            c0a *= va; c0b *= va; c1a *= va; c1b *= va; c2a *= va; c2b *= va;
+            c3a *= va; c3b *= va; c4a *= va; c4b *= va; c5a *= va; c5b *= va;
         }
 
         if (mr == MR && nr == NR)

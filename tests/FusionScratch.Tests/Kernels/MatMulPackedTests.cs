@@ -36,14 +36,14 @@ public class MatMulPackedTests
     }
 
     /// <summary>Micro-kernel × threads × A packing: every way Packed can run on this machine.</summary>
-    private static IEnumerable<(GemmMicroKernel Kernel, int Threads, GemmAPacking APacking)> Configurations()
+    private static IEnumerable<(GemmMicroKernel Kernel, int Threads, GemmPacking APacking)> Configurations()
     {
         var kernels = Vector512.IsHardwareAccelerated
             ? new[] { GemmMicroKernel.Vector512, GemmMicroKernel.Vector256 }
             : new[] { GemmMicroKernel.Vector256 };
         foreach (var kernel in kernels)
             foreach (int threads in new[] { 1, 2 })
-                foreach (var packing in new[] { GemmAPacking.Auto, GemmAPacking.Packed, GemmAPacking.InPlace })
+                foreach (var packing in new[] { GemmPacking.Auto, GemmPacking.Packed, GemmPacking.InPlace })
                     yield return (kernel, threads, packing);
     }
 
@@ -157,7 +157,7 @@ public class MatMulPackedTests
         var a = Check.Random(M * K, 51);
         var b = Check.Random(K * N, 52);
         var c = new float[M * N];
-        foreach (var packing in new[] { GemmAPacking.InPlace, GemmAPacking.Packed })
+        foreach (var packing in new[] { GemmPacking.InPlace, GemmPacking.Packed })
             foreach (bool transB in new[] { false, true })
             {
                 MatMulKernels.PackedWith(a, false, b, transB, M, N, K, 1f, 0f, c, MatMulKernels.DefaultMicroKernel, 1, packing); // warm-up

@@ -102,7 +102,7 @@ public class MatMulTests
     [Fact]
     public void MatMul_BetaZero_OverwritesNaNInC()
     {
-        foreach (var kernel in new GemmKernel[] { MatMulKernels.Naive, MatMulKernels.Simd })
+        foreach (var kernel in new GemmKernel[] { MatMulKernels.Naive, MatMulKernels.Simd, MatMulKernels.Blocked, MatMulKernels.Packed, MatMulKernels.Gemm })
         {
             var c = new[] { float.NaN, float.PositiveInfinity, float.NaN, float.NaN };
             // [1 2; 3 4] · [1 0; 0 1] = [1 2; 3 4]
@@ -114,7 +114,7 @@ public class MatMulTests
     [Fact]
     public void MatMul_AlphaZeroOrEmptyK_LeavesBetaTimesC_WithoutReadingAOrB()
     {
-        foreach (var kernel in new GemmKernel[] { MatMulKernels.Naive, MatMulKernels.Simd })
+        foreach (var kernel in new GemmKernel[] { MatMulKernels.Naive, MatMulKernels.Simd, MatMulKernels.Blocked, MatMulKernels.Packed, MatMulKernels.Gemm })
         {
             var a = new[] { float.NaN, float.NaN, float.NaN, float.NaN, float.NaN, float.NaN };
             var c = new float[] { 1, 2, 3, 4 };
@@ -128,7 +128,7 @@ public class MatMulTests
     [Fact]
     public void MatMul_WrongLength_ThrowsNamingTheShapes()
     {
-        foreach (var kernel in new GemmKernel[] { MatMulKernels.Naive, MatMulKernels.Simd })
+        foreach (var kernel in new GemmKernel[] { MatMulKernels.Naive, MatMulKernels.Simd, MatMulKernels.Blocked, MatMulKernels.Packed, MatMulKernels.Gemm })
         {
             var ex = Assert.Throws<ArgumentException>(() => kernel(new float[12], false, new float[20], false, 3, 4, 5, 1f, 0f, new float[12]));
             Assert.Contains("matmul: a has 12 elements, expected M×K = 3×5 = 15", ex.Message);
