@@ -8,7 +8,7 @@
 //   KC        depth of one rank-KC update: the KC×NR micro-panel of packed B that every A
 //             micro-panel of a block meets in turn (L1, or streamed from L2)
 //   MC        rows of one A block (MC×KC), which must stay in L2 while every B micro-panel passes
-//   NC        columns of one packed B block (KC×NC), kept in L3 and shared by the threads
+//   NC        columns of one packed B block (KC×NC), kept in L2/L3 (one copy per thread)
 //
 // This machine (AMD EPYC, Zen 5, read with `getconf -a | grep CACHE`; /sys/devices/system/cpu/cpu0/cache
 // is not exposed in this VM): L1d 48 KiB 12-way per core, L2 1 MiB 8-way per core, L3 32 MiB per
@@ -34,7 +34,7 @@
 //     whole of C) and the thread barriers per call; K = 288 (the convolution) becomes one block.
 //   - MC = 384 (a multiple of MR = 12 and of 6): the A block is MC × KC × 4 B = 576 KiB, a bit over
 //     half of the 1 MiB L2; MC = 240 measured 3–10 % slower (more passes over the B block).
-//   - NC = 4096 (a multiple of NR): the shared B block is KC × NC × 4 B = 6 MiB, within L3.
+//   - NC = 4096 (a multiple of NR): a B block is KC × NC × 4 B = 6 MiB at most, within L3.
 //     N ≤ NC in every shape the engine uses today, so loop 5 usually runs once.
 // The Vector256 micro-kernel (6×16, for CPUs without AVX-512) keeps the same KC, MC and NC:
 // 12 ymm accumulators + 2 for B + 1 broadcast fit the 16 ymm registers of AVX2, and its B

@@ -6,31 +6,41 @@
 //   - Register tiling. An MR×NR = 12×32 tile of C stays in 24 zmm registers for a whole rank-KC
 //     update (MicroKernel12x32.cs): per k, 2 loads of B and 12 broadcasts of A feed 24 FMAs, where
 //     variant 2 loaded and stored C for every 4 FMAs. This alone is most of the speed-up.
-//   - Packing (Pack.cs). The micro-kernel reads B as contiguous, aligned KC×NR micro-panels: a
-//     KC×NC block of op(B) is copied first (alpha folded in), O(K·N) copies against O(M·N·K)
-//     FMAs. A is packed too (MR-row micro-panels of an MC×KC block) — or read in place, see below.
-//     Transposed operands are handled by the copy, so one micro-kernel serves all four cases.
+//   - Packing (Pack.cs). The micro-kernel reads B as KC×NR micro-panels (rows of NR floats) and
+//     A as MR×KC micro-panels: a KC×NC block of op(B) and an MC×KC block of op(A) are copied into
+//     aligned buffers first, O(K·N + M·K) copies against O(M·N·K) FMAs. Transposed operands are
+//     handled by the copy (transB with 16×16 in-register transposes), so one micro-kernel serves
+//     all four cases. alpha scales each finished tile (MicroKernel12x32), not the operands.
 //   - Cache blocking (GemmBlocking.cs). The five loops around the micro-kernel (BLIS numbering):
-//       loop 5  jc over N in NC steps        B block KC×NC, packed once, shared by the threads (L3)
-//       loop 4  pc over K in KC steps        rank-KC updates; the first one applies beta
+//       loop 5  jc over N in NC steps        B block KC×NC (L2/L3)
+//       loop 4  pc over K in KC steps        rank-KC updates; the first one applies beta;
+//                                            each thread packs the B̃ panels it needs
 //       loop 3  ic over M in MC steps        A block MC×KC, packed by each thread for itself (L2)
 //       loop 2  jr over NC in NR steps       one KC×NR micro-panel of B, met by every A panel (L1/L2)
 //       loop 1  ir over MC in MR steps       one MR×KC micro-panel of A
 //       micro-kernel: kc rank-1 updates of the MR×NR tile in registers
-//   - A in place. When an A block meets few B micro-panels (N ≤ 8·NR = 256), packing it would
-//     cost a full pass over A (from memory: the convolution's A is 25 MB) for little reuse. Then
-//     the micro-kernel reads the rows of A where they are (row stride K), and the loop asks for
-//     the next micro-panel's rows ahead (prefetch into L2) while this one computes; only a
-//     ragged last micro-panel is packed. Measured on 21632×64×288, one thread: A packed 159
-//     GFLOP/s, in place 181 (1024³, where each A block meets 32 B panels: 197 and 196).
-//   - Threads. For each (jc, pc) block, the threads first pack B̃ together (split by micro-panel),
-//     then split the product: by MR-row panels of M (loop 3, each thread packing its own A
-//     blocks) when M has the panels to spare, else by NR-column panels of the block (loop 2, each
-//     thread packing all of the — then small — A). M = 21632, N = 64 (convolution) splits M;
-//     M = 64, N = 21632 splits N. The product is cut into 2 chunks per thread, claimed first
-//     come, first served, so a thread slowed by another process hands work to the other. Two
-//     Parallelism.For calls per (jc, pc) block; with one thread, or a product too small to pay
-//     for a hand-off (under 2^20 multiply-adds per thread), everything runs inline.
+//   - Operands in place. Packing an operand is a full pass over it (from memory, for the big
+//     one), and pays only if each packed micro-panel is reused enough. So when a block of A meets
+//     few B micro-panels (N ≤ 8·NR = 256) and A is not transposed, the micro-kernel reads the rows
+//     of A where they are (row stride K); likewise B (row stride N) when M ≤ 8·MR = 96, B is not
+//     transposed and N is not a multiple of 512 (rows 2 KiB·2^n apart would crowd a few L2 sets).
+//     The loops ask for the next micro-panel's rows ahead (prefetch into L2) while the current
+//     tile computes; only a ragged last panel is packed. Measured, one thread, GFLOP/s: the
+//     issue's convolution shape 21632×64×288 (A in place) 159 → 181; the engine's NCHW
+//     convolution 64×5408×288 (B in place) 118 → 172, 64×288×5408 transB (transposes) 88 → 156.
+//   - Threads. For each (jc, pc) block one Parallelism.For splits the product: by MR-row panels
+//     of M (loop 3: each thread packs its own A blocks and reads every B̃ panel) or by NR-wide
+//     panels of B̃ (loop 2: each thread reads all of the A block and only its B̃ panels) —
+//     whichever makes the threads read the smaller operand twice: M ≥ nc splits M (1024³, the
+//     21632×64 convolution), M < nc splits N (64×21632, 288×5408). B̃ is not shared: each thread
+//     packs the panels it needs into its own buffer (split M: all of them, once per block, kept
+//     for its next chunk). Sharing one packed B̃ means each core writes lines the other core has
+//     just read — a cross-core invalidation per line: packing a shared B̃ took 3× as long on two
+//     threads as on one, and private copies measured faster on every shape tried (256³ on two
+//     threads 264 → 297 GFLOP/s, 1024³ 328 → 345, 288×5408×64 292 → 337). The product is cut
+//     into 2 chunks per thread, claimed first come, first served, so a thread slowed by another
+//     process hands work to the other. With one thread, or a product too small to pay for a
+//     hand-off (under 2^21 multiply-adds per thread), everything runs inline.
 //   - No allocation per call: the packing buffers are native, 64-byte aligned, per thread and
 //     grown on demand (GemmWorkspace below); the loop bodies are delegates cached per thread;
 //     Parallelism.For dispatches to a persistent pool without allocating.
@@ -73,7 +83,7 @@ internal enum GemmPacking
     InPlace,
 }
 
-/// <summary>A register-tiled micro-kernel: c[0:mr, 0:nr] = beta·c + Ã·B̃ over one MR×kc panel of A and one kc×NR panel of B.</summary>
+/// <summary>A register-tiled micro-kernel: c[0:mr, 0:nr] = alpha·Ã·B̃ + beta·c over one MR×kc panel of A and one kc×NR panel of B.</summary>
 internal unsafe interface IMicroKernel
 {
     static abstract int MR { get; }
@@ -136,8 +146,12 @@ public static partial class MatMulKernels
 /// </summary>
 internal sealed unsafe class GemmJob
 {
-    /// <summary>Multiply-adds a thread should get at least before the product is split (about 10 µs of work).</summary>
-    internal const long MinMultiplyAddsPerThread = 1L << 20;
+    /// <summary>
+    /// Multiply-adds a thread should get at least before the product is split (about 20 µs of
+    /// work). Measured on 2 threads vs 1: 128³ (2^21 in all) 155 vs 187 GFLOP/s — the hand-offs
+    /// and a 6-vs-5-panel imbalance cost more than the second core gives; 192³ 251 vs 200.
+    /// </summary>
+    internal const long MinMultiplyAddsPerThread = 1L << 21;
 
     /// <summary>Chunks per thread for the product: more chunks than threads, claimed first come first served, so
     /// a thread slowed by another process on the machine hands its share to the others.</summary>
@@ -146,11 +160,9 @@ internal sealed unsafe class GemmJob
     /// <summary>An operand whose blocks meet at most this many micro-panels of the other is read in place rather than packed (measured: see README).</summary>
     internal const int InPlaceMaxPanels = 8;
 
-    /// <summary>Packed-B floats a thread should get at least before packing is split.</summary>
-    internal const int MinPackFloatsPerThread = 1 << 14;
 
     private readonly GemmWorkspace _owner;
-    private readonly RangeBody _packB, _compute;
+    private readonly RangeBody _compute;
 
     // the call
     private float* _a, _b, _c;
@@ -161,13 +173,12 @@ internal sealed unsafe class GemmJob
     // the current block of loops 5 and 4, and how loop 3 / loop 2 are split
     private int _jc, _nc, _pc, _kc;
     private float _betaBlock;
-    private float* _packedB;
+    private long _blockSerial; // counts (jc, pc) blocks over the life of this job object: names "this block" to the threads
     private bool _splitM, _directA, _directB;
 
     public GemmJob(GemmWorkspace owner)
     {
         _owner = owner;
-        _packB = PackBPanels;
         _compute = Compute;
     }
 
@@ -182,17 +193,16 @@ internal sealed unsafe class GemmJob
         Debug.Assert(GemmBlocking.MC % MR == 0 && GemmBlocking.NC % NR == 0);
 
         int panelsM = (M + MR - 1) / MR;
-        // packed B holds one KC×NC block: ⌈min(N, NC)/NR⌉ panels of KC×NR floats
-        int maxPanelsN = (Math.Min(N, GemmBlocking.NC) + NR - 1) / NR;
-        _packedB = _owner.PackedB((nint)maxPanelsN * NR * Math.Min(K, GemmBlocking.KC));
 
         // loop 5 around the micro-kernel: jc over N in NC steps
         for (_jc = 0; _jc < N; _jc += GemmBlocking.NC)
         {
             _nc = Math.Min(GemmBlocking.NC, N - _jc);
             int panelsN = (_nc + NR - 1) / NR;
-            // Split loop 3 (M) unless M has fewer panels than this block of N and too few to share.
-            _splitM = panelsM >= panelsN || panelsM >= 4 * threads;
+            // Split M (loop 3: each thread reads all of the B̃ block, kc × nc) or N (loop 2: each
+            // thread reads — and packs — all of the A block, M × kc): split the side whose other
+            // operand is the smaller one to read twice, as long as that side has panels to share.
+            _splitM = (M >= _nc || panelsN < 2 * threads) && panelsM >= Math.Min(2 * threads, panelsN);
             // Read A in place (no copy) when a block of A meets few B̃ panels: packing would cost a
             // pass over A for little reuse (the convolution shape, N = 64, is 2 panels).
             _directA = !transA && (packing == GemmPacking.InPlace || (packing == GemmPacking.Auto && panelsN <= InPlaceMaxPanels));
@@ -207,27 +217,14 @@ internal sealed unsafe class GemmJob
                 _kc = Math.Min(GemmBlocking.KC, K - _pc);
                 _betaBlock = _pc == 0 ? beta : 1f; // beta scales C once; later blocks accumulate
 
-                // Pack B̃ = op(B)[pc.., jc..] into NR-column micro-panels, the threads splitting the panels;
-                // in place, only a ragged last panel is packed (zero-padded to NR columns).
-                if (!_directB)
-                    Parallelism.For(panelsN, Math.Max(1, MinPackFloatsPerThread / (NR * _kc)), _packB, threads);
-                else if (_nc % NR != 0)
-                    PackBPanels(panelsN - 1, panelsN);
-
+                _blockSerial++;
                 // The product of this block, split over M panels or N panels.
                 long madsPerPanel = _splitM ? (long)MR * _nc * _kc : (long)M * NR * _kc;
                 int minPanels = (int)Math.Clamp(MinMultiplyAddsPerThread / madsPerPanel, 1, int.MaxValue);
                 Parallelism.For(_splitM ? panelsM : panelsN, minPanels, _compute, threads, threads * ChunksPerThread);
             }
         }
-        _a = _b = _c = _packedB = null;
-    }
-
-    /// <summary>Packs the B̃ micro-panels [q0, q1) of the current (jc, pc) block.</summary>
-    private void PackBPanels(int q0, int q1)
-    {
-        int NR = _kernel == GemmMicroKernel.Vector512 ? MicroKernel12x32.NR : MicroKernel6x16.NR;
-        Pack.B(_b, _transB, _n, _k, _pc, _kc, _jc, _nc, NR, q0, q1, _packedB);
+        _a = _b = _c = null;
     }
 
     /// <summary>The product for panels [start, end) of the split dimension, on whichever thread runs it.</summary>
@@ -270,7 +267,26 @@ internal sealed unsafe class GemmJob
         int N = _n, K = _k, kc = _kc;
         float alpha = _alpha, beta = _betaBlock;
         bool directA = _directA, directB = _directB;
+        Debug.Assert(kc >= 1 && kc <= GemmBlocking.KC);
+        Debug.Assert(!(directA && _transA) && !(directB && _transB), "only an untransposed operand is read in place");
         int fullPanelsN = _nc / NR; // B̃ panels with all NR columns: the ones that can be read in place
+
+        // B̃ panels [pq0, pq1) of this block that this chunk needs packed (in place: only a ragged last
+        // one), into this thread's own buffer. Split over M, every chunk needs them all: a thread
+        // packs them for its first chunk of the block and keeps them for its next.
+        int pq0 = directB ? Math.Max(q0, fullPanelsN) : q0, pq1 = q1;
+        float* packedB = null;
+        if (pq0 < pq1)
+        {
+            GemmWorkspace ws = GemmWorkspace.Current;
+            packedB = ws.PackedB((nint)(pq1 - pq0) * NR * kc);
+            if (!_splitM || ws.PackedBJob != this || ws.PackedBSerial != _blockSerial)
+            {
+                Pack.B(_b, _transB, N, K, _pc, kc, _jc, _nc, NR, pq0, pq1, packedB);
+                ws.PackedBJob = _splitM ? this : null;
+                ws.PackedBSerial = _blockSerial;
+            }
+        }
 
         // loop 3 around the micro-kernel: ic over this chunk's rows in MC steps
         for (int ic = i0; ic < i1; ic += GemmBlocking.MC)
@@ -305,7 +321,7 @@ internal sealed unsafe class GemmJob
                 int jr = q * NR, nr = Math.Min(NR, _nc - jr);
                 // The B̃ micro-panel: packed (rows NR floats apart), or read in place (rows N apart).
                 bool inPlace = directB && q < fullPanelsN;
-                float* bPanel = inPlace ? _b + (nint)_pc * N + _jc + jr : _packedB + (nint)q * NR * kc;
+                float* bPanel = inPlace ? _b + (nint)_pc * N + _jc + jr : packedB + (nint)(q - pq0) * NR * kc;
                 nint rsB = inPlace ? N : NR;
                 bool prefetchB = directB && q + 1 < q1 && q + 1 < fullPanelsN && ic == i0;
                 float* cColumn = _c + _jc + jr;
@@ -349,6 +365,10 @@ internal sealed unsafe class GemmWorkspace
     private float* _packedA, _packedB;
     private nint _packedACapacity, _packedBCapacity;
 
+    /// <summary>Which job and block the packed B buffer holds, so a thread's next chunk of the same block reuses it.</summary>
+    public GemmJob? PackedBJob;
+    public long PackedBSerial;
+
     public GemmJob Job { get; }
 
     private GemmWorkspace() => Job = new GemmJob(this);
@@ -357,7 +377,12 @@ internal sealed unsafe class GemmWorkspace
     public float* PackedA(nint floats) => floats <= _packedACapacity ? _packedA : Grow(ref _packedA, ref _packedACapacity, floats);
 
     /// <summary>A buffer of at least <paramref name="floats"/> floats for the packed B block.</summary>
-    public float* PackedB(nint floats) => floats <= _packedBCapacity ? _packedB : Grow(ref _packedB, ref _packedBCapacity, floats);
+    public float* PackedB(nint floats)
+    {
+        if (floats <= _packedBCapacity) return _packedB;
+        PackedBJob = null; // the contents are gone
+        return Grow(ref _packedB, ref _packedBCapacity, floats);
+    }
 
     private static float* Grow(ref float* buffer, ref nint capacity, nint floats)
     {

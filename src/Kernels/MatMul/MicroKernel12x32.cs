@@ -1,8 +1,9 @@
 // MicroKernel12x32 — the register-tiled heart of the packed GEMM, Vector512 (AVX-512) version.
 //
-// Op: C[0:MR, 0:NR] = beta·C + Ã·B̃, one MR×NR = 12×32 tile of C, where Ã is a packed MR×kc
-// micro-panel of op(A) (layout TLayout, see Pack.cs) and B̃ a packed kc×NR micro-panel of op(B)
-// (row k holds NR consecutive floats, already scaled by alpha). Shapes: M,N,K as in GemmKernel.
+// Op: C[0:MR, 0:NR] = alpha·Ã·B̃ + beta·C, one MR×NR = 12×32 tile of C, where Ã is an MR×kc
+// micro-panel of op(A) (layout TLayout, rows rsA apart: see Pack.cs) and B̃ a kc×NR micro-panel
+// of op(B) whose row k is NR consecutive floats, rows rsB apart (NR when packed, N when the
+// packed GEMM reads B in place). Shapes: M,N,K as in GemmKernel.
 //
 // What it does, and why it is fast:
 //   - The whole 12×32 tile lives in 24 zmm registers (row r = two vectors, cRa and cRb) for all kc
@@ -13,8 +14,11 @@
 //     4-cycle FMA latency is hidden (8 FMAs in flight suffice).
 //   - The JIT keeps all 24 accumulators, the two B vectors and the broadcast in zmm0–zmm26 with
 //     no spills (verified: DOTNET_JitDisasm="Run" shows a 42-instruction loop of loads, broadcasts
-//     and vfmadd231ps). The layout's strides are compile-time constants of TLayout (a struct type
-//     argument, so the method is specialised per layout), and become address displacements.
+//     and vfmadd231ps). The method is specialised per layout (a struct type argument); the row
+//     offsets of A are recomputed from the stride each step with lea/imul, which the integer
+//     units absorb (measured: same speed as constant displacements).
+//   - alpha multiplies the finished tile (24 multiplies per call, skipped when alpha = 1), so the
+//     operands can be read in place, unscaled.
 //   - Edge tiles (mr < 12 rows or nr < 32 columns valid) run the same full loop — packing padded
 //     the missing rows and columns with zeros — and only the write-back differs: the tile goes to
 //     a stack buffer and EdgeWriteBack copies the valid mr × nr part with masked stores
@@ -38,9 +42,9 @@ internal readonly unsafe struct MicroKernel12x32 : IMicroKernel
     static int IMicroKernel.NR => NR;
 
     /// <summary>
-    /// c[r, j] = beta·c[r, j] + Σk a[r, k]·b[k, j] for r &lt; mr, j &lt; nr, where a is a packed MR×kc
-    /// micro-panel in layout <typeparamref name="TLayout"/>, b a packed kc×NR micro-panel and c
-    /// has row stride ldc. beta = 0 does not read c.
+    /// c[r, j] = alpha·Σk a[r, k]·b[k, j] + beta·c[r, j] for r &lt; mr, j &lt; nr, where a is an MR×kc
+    /// micro-panel in layout <typeparamref name="TLayout"/> (rows rsA apart), b a kc×NR micro-panel
+    /// (rows rsB apart) and c has row stride ldc. beta = 0 does not read c.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]

@@ -1,7 +1,8 @@
 // MicroKernel6x16 — the packed GEMM's micro-kernel for CPUs without AVX-512 (Vector256, AVX2 + FMA).
 //
-// Op: C[0:MR, 0:NR] = beta·C + Ã·B̃, one MR×NR = 6×16 tile of C; Ã is a packed MR×kc micro-panel
-// of op(A) (layout TLayout, see Pack.cs), B̃ a packed kc×NR micro-panel of op(B) scaled by alpha.
+// Op: C[0:MR, 0:NR] = alpha·Ã·B̃ + beta·C, one MR×NR = 6×16 tile of C; Ã is an MR×kc micro-panel
+// of op(A) (layout TLayout, rows rsA apart: see Pack.cs), B̃ a kc×NR micro-panel of op(B), rows
+// rsB apart (packed or in place).
 //
 // The same scheme as MicroKernel12x32 at half the width and half the height, sized for the 16
 // ymm registers of AVX2: 12 accumulators (6 rows × 2 vectors of 8), 2 for the row of B̃, 1 for
@@ -27,9 +28,9 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     static int IMicroKernel.NR => NR;
 
     /// <summary>
-    /// c[r, j] = beta·c[r, j] + Σk a[r, k]·b[k, j] for r &lt; mr, j &lt; nr, where a is a packed MR×kc
-    /// micro-panel in layout <typeparamref name="TLayout"/>, b a packed kc×NR micro-panel and c
-    /// has row stride ldc. beta = 0 does not read c.
+    /// c[r, j] = alpha·Σk a[r, k]·b[k, j] + beta·c[r, j] for r &lt; mr, j &lt; nr, where a is an MR×kc
+    /// micro-panel in layout <typeparamref name="TLayout"/> (rows rsA apart), b a kc×NR micro-panel
+    /// (rows rsB apart) and c has row stride ldc. beta = 0 does not read c.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]

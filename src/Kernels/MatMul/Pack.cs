@@ -6,8 +6,9 @@
 //
 //   packed B: NR-column micro-panels, one after the other. Panel q holds rows k = 0..kc−1 of
 //             op(B)[pc.., jc + q·NR ..+NR], NR floats per row, 64-byte aligned: the micro-kernel
-//             loads row k as NR/16 (or NR/8) aligned vectors. alpha is folded in here, because
-//             B is packed exactly once per call (A is packed once per NC block of columns).
+//             loads row k as NR/16 (or NR/8) vectors. When !transB, row k of a panel is already
+//             NR consecutive floats of row k of B, so the packed GEMM may skip this copy and read
+//             B in place (row stride N) when M is small; then only a ragged last panel comes here.
 //   packed A: MR-row micro-panels, MR·KC floats apart. Inside a panel the layout follows the
 //             source, so that packing is a straight copy either way:
 //               RowPanel    (!transA, A stored (M,K)): row r of the panel is kc consecutive floats
@@ -22,8 +23,9 @@
 //             ragged last micro-panel goes through A() here.
 //
 // Transposed operands are handled here and only here: the micro-kernel always sees the same
-// packed panels. transB is the one case that needs a real transpose (op(B) row k is a column of
-// the stored B): an O(K·N) strided copy, once per call.
+// panels. transB is the one case that needs a real transpose (op(B) row k is a column of the
+// stored B): 16×16 blocks transposed in AVX-512 registers, once per call. alpha is not applied
+// here: the micro-kernel scales its finished tile, so a copy is a copy and in place is possible.
 //
 // Edges: a panel past the end of the matrix (fewer than MR rows or NR columns left) is padded
 // with zeros, so the micro-kernel always runs its full MR×NR loop; only its write-back is partial.
@@ -107,8 +109,8 @@ internal static unsafe class Pack
     }
 
     /// <summary>
-    /// Packs alpha·op(B)[p0 .. p0+kc, j0 + q·NR ..) for the micro-panels q in [q0, q1) of a block of nc
-    /// columns: panel q lands at dst + q·NR·kc, kc rows of NR floats; columns past nc are zeros.
+    /// Packs op(B)[p0 .. p0+kc, j0 + q·NR ..) for the micro-panels q in [q0, q1) of a block of nc
+    /// columns: panel q lands at dst + (q − q0)·NR·kc, kc rows of NR floats; columns past nc are zeros.
     /// b is stored (K,N), or (N,K) when transB.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -118,7 +120,7 @@ internal static unsafe class Pack
         Debug.Assert(kc >= 1 && nc >= 1 && p0 + kc <= K && j0 + nc <= N && NR % 8 == 0);
         if (!transB)
         {
-            // Row k of every panel ← alpha·b[p0+k, j0 + q·NR ..): walk B row by row (one contiguous
+            // Row k of every panel ← b[p0+k, j0 + q·NR ..): walk B row by row (one contiguous
             // stream, one page at a time) and deal each row out to the panels, NR floats each.
             // Walking panel by panel instead would touch kc pages per panel, 4 KiB apart when N = 1024.
             int full = Math.Min(q1, nc / NR); // panels [q0, full) have NR columns; panel q1−1 may be partial
@@ -126,11 +128,11 @@ internal static unsafe class Pack
             {
                 float* src = b + (nint)(p0 + k) * N + j0;
                 for (int q = q0; q < full; q++)
-                    Copy(src + q * NR, dst + (nint)q * NR * kc + k * NR, NR);
+                    Copy(src + q * NR, dst + (nint)(q - q0) * NR * kc + k * NR, NR);
                 for (int q = Math.Max(full, q0); q < q1; q++)
                 {
                     int jr = q * NR, nr = nc - jr;
-                    float* s = src + jr, dk = dst + (nint)q * NR * kc + k * NR;
+                    float* s = src + jr, dk = dst + (nint)(q - q0) * NR * kc + k * NR;
                     for (int j = 0; j < nr; j++) dk[j] = s[j];
                     for (int j = nr; j < NR; j++) dk[j] = 0f;
                 }
@@ -144,7 +146,7 @@ internal static unsafe class Pack
             // 16 vectors, transposed in registers and stored as 16 rows of the panel (about
             // 0.2 cycles per float, against one store per float for the scalar loop below).
             int jr = q * NR, nr = Math.Min(NR, nc - jr);
-            float* d = dst + (nint)q * NR * kc;
+            float* d = dst + (nint)(q - q0) * NR * kc;
             float* src = b + (nint)(j0 + jr) * K + p0;
             int k0 = 0;
             if (Avx512F.IsSupported && nr == NR && NR % 16 == 0)
