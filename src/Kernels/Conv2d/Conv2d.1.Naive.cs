@@ -70,24 +70,27 @@ public readonly record struct Conv2dShape
     /// <summary>Throws unless the spans have this shape's lengths; bias may be empty (no bias).</summary>
     internal void CheckForward(int xLength, int wLength, int biasLength, int yLength, string op = "conv2d", int? wExpected = null)
     {
-        Check(xLength, InputLength, "x", $"({N},{C},{H},{W})", op);
+        Check(xLength, InputLength, "x", [N, C, H, W], op);
         CheckWeight(wLength, op, wExpected);
         if (biasLength != 0 && biasLength != K)
             throw new ArgumentException($"{op}: bias has {biasLength} elements, expected {K} (or none) for {this}", "bias");
-        Check(yLength, OutputLength, "y", $"({N},{K},{P},{Q})", op);
+        Check(yLength, OutputLength, "y", [N, K, P, Q], op);
     }
 
     internal void CheckWeight(int wLength, string op, int? wExpected, string name = "w")
     {
-        if (wExpected is int e) Check(wLength, e, name, $"({K},1,{R},{S})", op);
-        else Check(wLength, WeightLength, name, $"({K},{C},{R},{S})", op);
+        if (wExpected is int e) Check(wLength, e, name, [K, 1, R, S], op);
+        else Check(wLength, WeightLength, name, [K, C, R, S], op);
     }
 
-    internal void Check(int length, int expected, string name, string dims, string op)
+    /// <summary>Throws unless length == expected. dims is a span, not a string, so a passing check allocates nothing.</summary>
+    internal void Check(int length, int expected, string name, ReadOnlySpan<int> dims, string op)
     {
         if (length != expected)
-            throw new ArgumentException($"{op}: {name} has {length} elements, expected {dims} = {expected} for {this}", name);
+            throw new ArgumentException($"{op}: {name} has {length} elements, expected {Format(dims)} = {expected} for {this}", name);
     }
+
+    internal static string Format(ReadOnlySpan<int> dims) => "(" + string.Join(",", dims.ToArray()) + ")";
 }
 
 /// <summary>2-D convolution kernels on NCHW spans; variants share one signature per direction.</summary>
@@ -132,9 +135,9 @@ public static partial class Conv2dKernels
     /// </summary>
     public static void BackwardInputNaive(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx)
     {
-        s.Check(dy.Length, s.OutputLength, "dy", $"({s.N},{s.K},{s.P},{s.Q})", "conv2d backward");
+        s.Check(dy.Length, s.OutputLength, "dy", [s.N, s.K, s.P, s.Q], "conv2d backward");
         s.CheckWeight(w.Length, "conv2d backward", null);
-        s.Check(dx.Length, s.InputLength, "dx", $"({s.N},{s.C},{s.H},{s.W})", "conv2d backward");
+        s.Check(dx.Length, s.InputLength, "dx", [s.N, s.C, s.H, s.W], "conv2d backward");
         // dy is (N,K,P,Q), w is (K,C,R,S), dx is (N,C,H,W)
         int N = s.N, C = s.C, H = s.H, W = s.W, K = s.K, R = s.R, S = s.S, P = s.P, Q = s.Q;
         dx.Clear();
@@ -195,8 +198,8 @@ public static partial class Conv2dKernels
 
     internal static void CheckBackwardWeight(int xLength, int dyLength, in Conv2dShape s, int dwLength, int dBiasLength, string op, int? wExpected)
     {
-        s.Check(xLength, s.InputLength, "x", $"({s.N},{s.C},{s.H},{s.W})", op);
-        s.Check(dyLength, s.OutputLength, "dy", $"({s.N},{s.K},{s.P},{s.Q})", op);
+        s.Check(xLength, s.InputLength, "x", [s.N, s.C, s.H, s.W], op);
+        s.Check(dyLength, s.OutputLength, "dy", [s.N, s.K, s.P, s.Q], op);
         s.CheckWeight(dwLength, op, wExpected, "dw");
         if (dBiasLength != 0 && dBiasLength != s.K)
             throw new ArgumentException($"{op}: dBias has {dBiasLength} elements, expected {s.K} (or none) for {s}", "dBias");

@@ -7,6 +7,7 @@
 // (0 in the padding), and the convolution is a matrix product with the weight viewed as (K, CRS):
 //     forward          y[n]  (K, PQ)   =  W (K, CRS) · col (CRS, PQ)             GEMM  K × PQ × CRS
 //     backward-weight  dW    (K, CRS) +=  dy[n] (K, PQ) · colᵀ (PQ, CRS)         GEMM  K × CRS × PQ
+//                      (or dWᵀ (CRS, K) += col · dy[n]ᵀ when CRS < K, see below)
 //     backward-input   dcol  (CRS, PQ) =  Wᵀ (CRS, K) · dy[n] (K, PQ)            GEMM  CRS × PQ × K
 //                      then col2im folds dcol back into dx[n] (the adjoint of im2col: adds).
 //
@@ -16,11 +17,18 @@
 //     the output; the pixel-row form writes (PQ, K) and must transpose every output back to NCHW.
 //   - dy[n] is read in place as (K, PQ) by both backward GEMMs; the pixel-row form needs dy
 //     transposed to (PQ, K) first (or a transA GEMM reading K-strided).
-//   - im2col writes contiguous rows: for stride 1 each (c, r, s, p) is one memcpy of the valid
-//     part of an input row (plus zeroed padding ends). In the pixel-row form a row of col is one
-//     pixel's receptive field: runs of only S floats.
+//   - im2col writes contiguous rows: for stride 1 each (c, r, s, p) is one contiguous vector copy
+//     of the valid part of an input row (plus zeroed padding ends), inlined rather than a memcpy
+//     call (the rows are short: 24 floats for a 26×26 input). In the pixel-row form a row of col
+//     is one pixel's receptive field: runs of only S floats.
 //   - The GEMM shapes stay big enough: for the reference CNN's conv3×3(32→64) on 26×26 it is
 //     64 × 576 × 288 per image (forward), 64 × 288 × 576 (weight), 288 × 576 × 64 (input).
+// Short weight GEMMs: the first layer of an image network has C = 1, so CRS = 9 against K = 32.
+// dW (K, CRS) would then be a GEMM with N = 9: a 16-wide register tile is half empty, and a
+// row-AXPY GEMM runs 9-float AXPYs. Computing dWᵀ (CRS, K) = col · dy[n]ᵀ instead puts the 9 on
+// M, where the tile is 6 or 8 rows tall, and N = K = 32 fills whole vectors; the (CRS, K) result
+// is accumulated over the batch in a pooled scratch and transposed into dw once. (Likewise a 1×1
+// convolution with C < K.)
 // Small images: when PQ < MinGemmColumns a GEMM per image would be too thin (a 7×7 output gives
 // N = 49), so G images are unfolded side by side into col (CRS, G·PQ) and one GEMM covers them.
 // The forward then writes (K, G·PQ) into a scratch and scatters rows to y (adding the bias on
@@ -44,6 +52,9 @@
 //   dotnet run --project src/Runner -- kernel conv2d --variant 2
 
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using FusionScratch.Kernels.Elementwise;
 using FusionScratch.Kernels.Simd;
 
@@ -57,8 +68,8 @@ public static partial class Conv2dKernels
     /// <summary>Largest column scratch (floats, 16 MiB) the image batching may ask for.</summary>
     internal const int MaxColumnFloats = 1 << 22;
 
-    /// <summary>Floats of im2col / col2im work below which they stay on the calling thread.</summary>
-    internal const int ParallelFloats = 1 << 15;
+    /// <summary>Floats of im2col / col2im work a thread should get at least; smaller jobs stay on the calling thread.</summary>
+    internal const int ParallelFloats = 1 << 16;
 
     /// <summary>Images unfolded side by side into one column matrix (G above).</summary>
     internal static int ImagesPerGemm(in Conv2dShape s)
@@ -151,9 +162,9 @@ public static partial class Conv2dKernels
     /// </summary>
     public static void BackwardInputIm2Col(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx)
     {
-        s.Check(dy.Length, s.OutputLength, "dy", $"({s.N},{s.K},{s.P},{s.Q})", "conv2d backward");
+        s.Check(dy.Length, s.OutputLength, "dy", [s.N, s.K, s.P, s.Q], "conv2d backward");
         s.CheckWeight(w.Length, "conv2d backward", null);
-        s.Check(dx.Length, s.InputLength, "dx", $"({s.N},{s.C},{s.H},{s.W})", "conv2d backward");
+        s.Check(dx.Length, s.InputLength, "dx", [s.N, s.C, s.H, s.W], "conv2d backward");
         // dy is (N,K,PQ), w is (K,CRS), dx is (N,C,H,W)
         int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
         if (s.N == 0) return;
@@ -203,14 +214,42 @@ public static partial class Conv2dKernels
             dw.Clear();
             return;
         }
-        if (s.IsPointwise)
+        // When C·R·S < K (the first layer of a network: C = 1, so C·R·S = 9 against K = 32) the
+        // GEMM is run for dWᵀ (CRS, K) = col · dyᵀ instead, so that the short side is M rather
+        // than N (see the header), and transposed into dw once at the end.
+        int rows = s.IsPointwise ? s.C : CRS;
+        bool transposed = rows < K;
+        float[]? dwt = transposed ? ArrayPool<float>.Shared.Rent(rows * K) : null;
+        Span<float> acc = transposed ? dwt.AsSpan(0, rows * K) : dw;
+        try
         {
-            // dW (K, C) += dy[n] (K, HW) · x[n]ᵀ (HW, C); beta = 0 on the first image overwrites dw.
-            for (int n = 0; n < s.N; n++)
-                MatMulKernels.Gemm(dy.Slice(n * KPQ, KPQ), false, x.Slice(n * CHW, CHW), true, K, s.C, PQ, 1f, n == 0 ? 0f : 1f, dw);
-            return;
+            if (s.IsPointwise)
+            {
+                // dW (K, C) += dy[n] (K, HW) · x[n]ᵀ (HW, C); beta = 0 on the first image overwrites.
+                for (int n = 0; n < s.N; n++)
+                    WeightGemm(dy.Slice(n * KPQ, KPQ), x.Slice(n * CHW, CHW), K, s.C, PQ, n == 0 ? 0f : 1f, transposed, acc);
+            }
+            else
+                BackwardWeightColumns(x, dy, s, transposed, acc);
+            if (transposed) TransposeInto(acc, rows, K, dw);
         }
+        finally
+        {
+            if (dwt != null) ArrayPool<float>.Shared.Return(dwt);
+        }
+    }
 
+    /// <summary>acc += dy (K, cols) · colᵀ (cols, rows), or accᵀ when transposed: acc (rows, K) += col · dyᵀ.</summary>
+    private static void WeightGemm(ReadOnlySpan<float> dyc, ReadOnlySpan<float> col, int K, int rows, int cols, float beta, bool transposed, Span<float> acc)
+    {
+        if (transposed) MatMulKernels.Gemm(col, false, dyc, true, rows, K, cols, 1f, beta, acc);
+        else MatMulKernels.Gemm(dyc, false, col, true, K, rows, cols, 1f, beta, acc);
+    }
+
+    /// <summary>The im2col path of <see cref="BackwardWeightIm2Col"/>: acc is dW (K, CRS), or dWᵀ (CRS, K) when transposed.</summary>
+    private static void BackwardWeightColumns(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, in Conv2dShape s, bool transposed, Span<float> acc)
+    {
+        int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
         int G = ImagesPerGemm(s);
         float[] col = ArrayPool<float>.Shared.Rent(CRS * G * PQ);
         float[]? wide = G > 1 ? ArrayPool<float>.Shared.Rent(K * G * PQ) : null;
@@ -222,7 +261,7 @@ public static partial class Conv2dKernels
                 Span<float> c = col.AsSpan(0, CRS * cols);
                 Im2Col(x.Slice(n0 * CHW, g * CHW), s, g, c);
                 ReadOnlySpan<float> dyc = g == 1 ? dy.Slice(n0 * KPQ, KPQ) : GatherRows(dy, n0, g, K, PQ, wide.AsSpan(0, K * cols));
-                MatMulKernels.Gemm(dyc, false, c, true, K, CRS, cols, 1f, n0 == 0 ? 0f : 1f, dw);
+                WeightGemm(dyc, c, K, CRS, cols, n0 == 0 ? 0f : 1f, transposed, acc);
             }
         }
         finally
@@ -230,6 +269,13 @@ public static partial class Conv2dKernels
             ArrayPool<float>.Shared.Return(col);
             if (wide != null) ArrayPool<float>.Shared.Return(wide);
         }
+    }
+
+    /// <summary>dst (cols, rows) = src (rows, cols)ᵀ.</summary>
+    private static void TransposeInto(ReadOnlySpan<float> src, int rows, int cols, Span<float> dst)
+    {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j];
     }
 
     /// <summary>
@@ -265,8 +311,8 @@ public static partial class Conv2dKernels
     public static void Im2Col(ReadOnlySpan<float> x, in Conv2dShape s, int images, Span<float> col)
     {
         int CHW = s.C * s.H * s.W, PQ = s.P * s.Q, CRS = s.C * s.R * s.S;
-        s.Check(x.Length, images * CHW, "x", $"({images},{s.C},{s.H},{s.W})", "im2col");
-        s.Check(col.Length, CRS * images * PQ, "col", $"({CRS},{images * PQ})", "im2col");
+        s.Check(x.Length, images * CHW, "x", [images, s.C, s.H, s.W], "im2col");
+        s.Check(col.Length, CRS * images * PQ, "col", [CRS, images * PQ], "im2col");
         int items = images * s.C, perItem = s.R * s.S * PQ;
         if (Parallelism.Threads == 1 || (long)items * perItem < 2 * ParallelFloats || items < 2)
             Im2ColRange(x, s, images, col, 0, items);
@@ -292,34 +338,78 @@ public static partial class Conv2dKernels
     {
         int C = s.C, H = s.H, W = s.W, R = s.R, S = s.S, P = s.P, Q = s.Q, stride = s.Stride, pad = s.Pad;
         int PQ = P * Q, ld = images * PQ; // ld: length of one row of col
+        // Bounds are checked once here; the row loops below use refs (a Span.Slice + CopyTo per
+        // 24-float row cost more in call overhead than the copy itself).
+        if ((long)item1 * H * W > x.Length || (long)C * R * S * ld > col.Length) throw new ArgumentException("im2col: spans too short");
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float col0 = ref MemoryMarshal.GetReference(col);
         for (int item = item0; item < item1; item++)
         {
             int i = item / C, c = item % C;
-            ReadOnlySpan<float> plane = x.Slice(item * H * W, H * W);
+            ref float plane = ref Unsafe.Add(ref x0, item * H * W);
             for (int r = 0; r < R; r++)
                 for (int t = 0; t < S; t++)
                 {
-                    Span<float> dst = col.Slice(((c * R + r) * S + t) * ld + i * PQ, PQ);
+                    ref float dst = ref Unsafe.Add(ref col0, ((c * R + r) * S + t) * ld + i * PQ);
                     var (qlo, qhi) = ValidColumns(t, W, Q, stride, pad);
                     for (int p = 0; p < P; p++)
                     {
-                        Span<float> row = dst.Slice(p * Q, Q);
+                        ref float row = ref Unsafe.Add(ref dst, p * Q);
                         int ih = p * stride + r - pad;
                         if ((uint)ih >= (uint)H)
                         {
-                            row.Clear(); // the whole tap row falls in the top or bottom padding
+                            Zero(ref row, Q); // the whole tap row falls in the top or bottom padding
                             continue;
                         }
-                        row[..qlo].Clear();
-                        row[qhi..].Clear();
-                        ReadOnlySpan<float> src = plane.Slice(ih * W, W);
+                        Zero(ref row, qlo);
+                        Zero(ref Unsafe.Add(ref row, qhi), Q - qhi);
+                        ref float src = ref Unsafe.Add(ref plane, ih * W + t - pad); // src[q·stride] is tap t of column q
                         if (stride == 1)
-                            src.Slice(qlo + t - pad, qhi - qlo).CopyTo(row[qlo..qhi]); // one memcpy (vectorised by the BCL)
+                            Copy(ref Unsafe.Add(ref src, qlo), ref Unsafe.Add(ref row, qlo), qhi - qlo);
                         else
-                            for (int q = qlo; q < qhi; q++) row[q] = src[q * stride + t - pad];
+                            for (int q = qlo; q < qhi; q++) Unsafe.Add(ref row, q) = Unsafe.Add(ref src, q * stride);
                     }
                 }
         }
+    }
+
+    /// <summary>dst[0..n) = src[0..n), vector ladder 512 → 256 → 128 → scalar, inlined (rows are short).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(ref float src, ref float dst, int n)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; j <= n - 16; j += 16) Vector512.LoadUnsafe(ref src, (nuint)j).StoreUnsafe(ref dst, (nuint)j);
+        if (Vector256.IsHardwareAccelerated)
+            for (; j <= n - 8; j += 8) Vector256.LoadUnsafe(ref src, (nuint)j).StoreUnsafe(ref dst, (nuint)j);
+        if (Vector128.IsHardwareAccelerated)
+            for (; j <= n - 4; j += 4) Vector128.LoadUnsafe(ref src, (nuint)j).StoreUnsafe(ref dst, (nuint)j);
+        for (; j < n; j++) Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, j);
+    }
+
+    /// <summary>dst[0..n) += src[0..n), vector ladder 512 → 256 → 128 → scalar, inlined.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(ref float src, ref float dst, int n)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; j <= n - 16; j += 16)
+                (Vector512.LoadUnsafe(ref dst, (nuint)j) + Vector512.LoadUnsafe(ref src, (nuint)j)).StoreUnsafe(ref dst, (nuint)j);
+        if (Vector256.IsHardwareAccelerated)
+            for (; j <= n - 8; j += 8)
+                (Vector256.LoadUnsafe(ref dst, (nuint)j) + Vector256.LoadUnsafe(ref src, (nuint)j)).StoreUnsafe(ref dst, (nuint)j);
+        if (Vector128.IsHardwareAccelerated)
+            for (; j <= n - 4; j += 4)
+                (Vector128.LoadUnsafe(ref dst, (nuint)j) + Vector128.LoadUnsafe(ref src, (nuint)j)).StoreUnsafe(ref dst, (nuint)j);
+        for (; j < n; j++) Unsafe.Add(ref dst, j) += Unsafe.Add(ref src, j);
+    }
+
+    /// <summary>dst[0..n) = 0 (n is a few pad columns, or one row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Zero(ref float dst, int n)
+    {
+        if (n > 16) MemoryMarshal.CreateSpan(ref dst, n).Clear();
+        else for (int j = 0; j < n; j++) Unsafe.Add(ref dst, j) = 0f;
     }
 
     /// <summary>
@@ -341,8 +431,8 @@ public static partial class Conv2dKernels
     public static void Col2Im(ReadOnlySpan<float> col, in Conv2dShape s, int images, Span<float> dx)
     {
         int CHW = s.C * s.H * s.W, PQ = s.P * s.Q, CRS = s.C * s.R * s.S;
-        s.Check(col.Length, CRS * images * PQ, "col", $"({CRS},{images * PQ})", "col2im");
-        s.Check(dx.Length, images * CHW, "dx", $"({images},{s.C},{s.H},{s.W})", "col2im");
+        s.Check(col.Length, CRS * images * PQ, "col", [CRS, images * PQ], "col2im");
+        s.Check(dx.Length, images * CHW, "dx", [images, s.C, s.H, s.W], "col2im");
         int items = images * s.C, perItem = s.R * s.S * PQ;
         if (Parallelism.Threads == 1 || (long)items * perItem < 2 * ParallelFloats || items < 2)
             Col2ImRange(col, s, images, dx, 0, items);
@@ -366,30 +456,30 @@ public static partial class Conv2dKernels
     {
         int C = s.C, H = s.H, W = s.W, R = s.R, S = s.S, P = s.P, Q = s.Q, stride = s.Stride, pad = s.Pad;
         int PQ = P * Q, ld = images * PQ;
+        if ((long)item1 * H * W > dx.Length || (long)C * R * S * ld > col.Length) throw new ArgumentException("col2im: spans too short");
+        ref float col0 = ref MemoryMarshal.GetReference(col);
+        ref float dx0 = ref MemoryMarshal.GetReference(dx);
         for (int item = item0; item < item1; item++)
         {
             int i = item / C, c = item % C;
-            Span<float> plane = dx.Slice(item * H * W, H * W);
-            plane.Clear();
+            ref float plane = ref Unsafe.Add(ref dx0, item * H * W);
+            Zero(ref plane, H * W);
             for (int r = 0; r < R; r++)
                 for (int t = 0; t < S; t++)
                 {
-                    ReadOnlySpan<float> src = col.Slice(((c * R + r) * S + t) * ld + i * PQ, PQ);
+                    ref float src = ref Unsafe.Add(ref col0, ((c * R + r) * S + t) * ld + i * PQ);
                     var (qlo, qhi) = ValidColumns(t, W, Q, stride, pad);
                     if (qhi == qlo) continue;
                     for (int p = 0; p < P; p++)
                     {
                         int ih = p * stride + r - pad;
                         if ((uint)ih >= (uint)H) continue; // padding receives nothing
-                        Span<float> dst = plane.Slice(ih * W, W);
-                        ReadOnlySpan<float> row = src.Slice(p * Q, Q);
+                        ref float dst = ref Unsafe.Add(ref plane, ih * W + t - pad); // dst[q·stride] gets column q
+                        ref float row = ref Unsafe.Add(ref src, p * Q);
                         if (stride == 1)
-                        {
-                            Span<float> seg = dst.Slice(qlo + t - pad, qhi - qlo);
-                            VectorLoop.Binary<Add>(seg, row[qlo..qhi], seg);
-                        }
+                            AddTo(ref Unsafe.Add(ref row, qlo), ref Unsafe.Add(ref dst, qlo), qhi - qlo);
                         else
-                            for (int q = qlo; q < qhi; q++) dst[q * stride + t - pad] += row[q];
+                            for (int q = qlo; q < qhi; q++) Unsafe.Add(ref dst, q * stride) += Unsafe.Add(ref row, q);
                     }
                 }
         }

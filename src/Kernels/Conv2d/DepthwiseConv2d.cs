@@ -44,8 +44,12 @@ public static class DepthwiseConv2dKernels
 {
     private const string Op = "depthwise_conv2d";
 
-    /// <summary>Multiply-adds below which the SIMD kernels stay on the calling thread.</summary>
-    internal const int ParallelWork = 1 << 16;
+    /// <summary>
+    /// Multiply-adds a thread should get at least (≈ 20 µs at the SIMD kernels' speed); smaller
+    /// jobs stay on the calling thread, since waking a worker costs a few µs on an idle machine
+    /// and far more on a busy one.
+    /// </summary>
+    internal const int ParallelWork = 1 << 18;
 
     private static void CheckShape(in Conv2dShape s)
     {
@@ -152,9 +156,9 @@ public static class DepthwiseConv2dKernels
     private static void CheckBackwardInput(int dyLength, int wLength, in Conv2dShape s, int dxLength)
     {
         CheckShape(s);
-        s.Check(dyLength, s.OutputLength, "dy", $"({s.N},{s.C},{s.P},{s.Q})", Op);
+        s.Check(dyLength, s.OutputLength, "dy", [s.N, s.C, s.P, s.Q], Op);
         s.CheckWeight(wLength, Op, s.C * s.R * s.S);
-        s.Check(dxLength, s.InputLength, "dx", $"({s.N},{s.C},{s.H},{s.W})", Op);
+        s.Check(dxLength, s.InputLength, "dx", [s.N, s.C, s.H, s.W], Op);
     }
 
     // ------------------------------------------------------------------ 2. Simd
@@ -182,7 +186,6 @@ public static class DepthwiseConv2dKernels
 
         /// <summary>Offset of tap (r, t) from the start of an output row's first input row.</summary>
         public int TapOffset(int r, int t, int stride) => r * RowLength + t % stride * PhaseLength + t / stride;
-
     }
 
     /// <summary>dst = padded, phase-split copy of plane (H, W), padding set to <paramref name="fill"/>.</summary>

@@ -36,8 +36,8 @@ namespace FusionScratch.Kernels.Norm;
 /// <summary>Batch normalisation kernels over (N, C, L) spans, L = H·W.</summary>
 public static class BatchNorm2dKernels
 {
-    /// <summary>Elements below which the SIMD kernels stay on the calling thread.</summary>
-    internal const int ParallelThreshold = 1 << 16;
+    /// <summary>Elements a thread should get at least (each is read two or three times); smaller jobs stay on the calling thread.</summary>
+    internal const int ParallelThreshold = 1 << 17;
 
     // ------------------------------------------------------------------ 1. Naive
 

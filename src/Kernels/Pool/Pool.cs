@@ -77,21 +77,22 @@ public readonly record struct PoolShape
     public override string ToString() =>
         $"input ({N},{C},{H},{W}), window {Kernel}×{Kernel}, stride {Stride}, pad {Pad}, output ({N},{C},{P},{Q})";
 
-    internal void Check(int length, int expected, string name, string dims, string op)
+    /// <summary>Throws unless length == expected; the message (and its allocation) only on failure.</summary>
+    internal void Check(int length, int expected, string name, ReadOnlySpan<int> dims, string op)
     {
         if (length != expected)
-            throw new ArgumentException($"{op}: {name} has {length} elements, expected {dims} = {expected} for {this}", name);
+            throw new ArgumentException($"{op}: {name} has {length} elements, expected ({string.Join(",", dims.ToArray())}) = {expected} for {this}", name);
     }
 
-    internal void CheckIn(int length, string name, string op) => Check(length, InputLength, name, $"({N},{C},{H},{W})", op);
-    internal void CheckOut(int length, string name, string op) => Check(length, OutputLength, name, $"({N},{C},{P},{Q})", op);
+    internal void CheckIn(int length, string name, string op) => Check(length, InputLength, name, [N, C, H, W], op);
+    internal void CheckOut(int length, string name, string op) => Check(length, OutputLength, name, [N, C, P, Q], op);
 }
 
 /// <summary>Max, average and global average pooling kernels, forward and backward.</summary>
 public static class PoolKernels
 {
-    /// <summary>Window taps below which the SIMD kernels stay on the calling thread.</summary>
-    internal const int ParallelWork = 1 << 16;
+    /// <summary>Window taps (or input elements, for the backward passes) a thread should get at least; smaller jobs stay on the calling thread.</summary>
+    internal const int ParallelWork = 1 << 18;
 
     // ================================================================== max pool
 

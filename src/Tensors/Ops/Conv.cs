@@ -9,10 +9,13 @@
 // col2im per image — and a weight that does not require grad skips the weight GEMMs. The data an
 // op needs in backward (its contiguous input and weight, max pool's argmax, batch norm's mean
 // and inverse std) is captured at forward time; nothing is recomputed from scratch but im2col.
+// Outputs and gradients are allocated uninitialised (Empty, from the open TensorArena if any):
+// every kernel here writes each element.
 //
 // Shape errors are ArgumentExceptions that name the shapes involved.
 
 using FusionScratch.Kernels;
+using FusionScratch.Kernels.Layout;
 using FusionScratch.Kernels.Norm;
 using FusionScratch.Kernels.Pool;
 
@@ -20,9 +23,18 @@ namespace FusionScratch.Tensors;
 
 public sealed partial class Tensor
 {
-    /// <summary>The elements in row-major order as an array segment: the storage itself when contiguous, a packed copy otherwise.</summary>
-    private ArraySegment<float> ContiguousData() =>
-        IsContiguous ? new ArraySegment<float>(CpuArray, Layout.Offset, Numel) : ReadContiguous().ToArray();
+    private static Tensor Uninitialized(params int[] shape) => Empty(new Shape(shape));
+
+    private static Tensor Uninitialized(Shape shape) => Empty(shape);
+
+    /// <summary>The elements in row-major order as an array segment (closures cannot hold spans): the storage itself when contiguous, a packed copy otherwise.</summary>
+    private ArraySegment<float> ContiguousData()
+    {
+        if (IsContiguous) return new ArraySegment<float>(CpuArray, Layout.Offset, Numel);
+        var packed = Empty(Shape);
+        CopyKernels.StridedFast(CpuArray.AsSpan(Layout.Offset), Layout.Strides, Shape.Dims, packed.Span);
+        return new ArraySegment<float>(packed.CpuArray, 0, Numel);
+    }
 
     private static void CheckImage(Tensor x, string op)
     {
@@ -55,7 +67,7 @@ public sealed partial class Tensor
         var s = new Conv2dShape(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], w.Shape[0], w.Shape[2], w.Shape[3], stride, padding);
 
         ArraySegment<float> xd = x.ContiguousData(), wd = w.ContiguousData();
-        var y = Zeros(s.N, s.K, s.P, s.Q);
+        var y = Uninitialized(s.N, s.K, s.P, s.Q);
         Conv2dKernels.ForwardIm2Col(xd, wd, bias is null ? default : bias.ReadContiguous(), s, y.Span);
 
         return Record(y, "conv2d", bias is null ? [x, w] : [x, w, bias], g =>
@@ -64,13 +76,13 @@ public sealed partial class Tensor
             Tensor? dx = null, dw = null, db = null;
             if (x.RequiresGrad)
             {
-                dx = Zeros(x.Shape);
+                dx = Uninitialized(x.Shape);
                 Conv2dKernels.BackwardInputIm2Col(gd, wd, s, dx.Span);
             }
-            if (bias is not null && bias.RequiresGrad) db = Zeros(s.K);
+            if (bias is not null && bias.RequiresGrad) db = Uninitialized(s.K);
             if (w.RequiresGrad)
             {
-                dw = Zeros(w.Shape);
+                dw = Uninitialized(w.Shape);
                 Conv2dKernels.BackwardWeightIm2Col(xd, gd, s, dw.Span, db is null ? default : db.Span);
             }
             else if (db is not null)
@@ -95,7 +107,7 @@ public sealed partial class Tensor
         var s = new Conv2dShape(x.Shape[0], C, x.Shape[2], x.Shape[3], C, w.Shape[2], w.Shape[3], stride, padding);
 
         ArraySegment<float> xd = x.ContiguousData(), wd = w.ContiguousData();
-        var y = Zeros(s.N, C, s.P, s.Q);
+        var y = Uninitialized(s.N, C, s.P, s.Q);
         DepthwiseConv2dKernels.ForwardSimd(xd, wd, bias is null ? default : bias.ReadContiguous(), s, y.Span);
 
         return Record(y, "depthwise_conv2d", bias is null ? [x, w] : [x, w, bias], g =>
@@ -104,13 +116,13 @@ public sealed partial class Tensor
             Tensor? dx = null, dw = null, db = null;
             if (x.RequiresGrad)
             {
-                dx = Zeros(x.Shape);
+                dx = Uninitialized(x.Shape);
                 DepthwiseConv2dKernels.BackwardInputSimd(gd, wd, s, dx.Span);
             }
-            if (bias is not null && bias.RequiresGrad) db = Zeros(C);
+            if (bias is not null && bias.RequiresGrad) db = Uninitialized(C);
             if (w.RequiresGrad)
             {
-                dw = Zeros(w.Shape);
+                dw = Uninitialized(w.Shape);
                 DepthwiseConv2dKernels.BackwardWeightSimd(xd, gd, s, dw.Span, db is null ? default : db.Span);
             }
             else if (db is not null)
@@ -142,13 +154,13 @@ public sealed partial class Tensor
     {
         const string op = "max_pool2d";
         var s = PoolShapeFor(kernel, stride, padding, op);
-        var y = Zeros(s.N, s.C, s.P, s.Q);
-        var argmax = new int[s.OutputLength];
+        var y = Uninitialized(s.N, s.C, s.P, s.Q);
+        var argmax = TensorArena.AllocateInts(s.OutputLength); // every entry is written; back to the arena with the step
         PoolKernels.MaxPool2dSimd(ReadContiguous(), s, y.Span, argmax);
         Shape inShape = Shape;
         return Record(y, "max_pool2d", [this], g =>
         {
-            var dx = Zeros(inShape);
+            var dx = Uninitialized(inShape);
             PoolKernels.MaxPool2dBackwardParallel(g.ReadContiguous(), argmax, s, dx.Span);
             return [dx];
         });
@@ -162,12 +174,12 @@ public sealed partial class Tensor
     {
         const string op = "avg_pool2d";
         var s = PoolShapeFor(kernel, stride, padding, op);
-        var y = Zeros(s.N, s.C, s.P, s.Q);
+        var y = Uninitialized(s.N, s.C, s.P, s.Q);
         PoolKernels.AvgPool2dSimd(ReadContiguous(), s, y.Span);
         Shape inShape = Shape;
         return Record(y, "avg_pool2d", [this], g =>
         {
-            var dx = Zeros(inShape);
+            var dx = Uninitialized(inShape);
             PoolKernels.AvgPool2dBackwardSimd(g.ReadContiguous(), s, dx.Span);
             return [dx];
         });
@@ -179,12 +191,12 @@ public sealed partial class Tensor
         const string op = "global_avg_pool2d";
         CheckImage(this, op);
         int N = Shape[0], C = Shape[1], H = Shape[2], W = Shape[3];
-        var y = Zeros(N, C);
+        var y = Uninitialized(N, C);
         PoolKernels.GlobalAvgPool2dSimd(ReadContiguous(), N, C, H, W, y.Span);
         Shape inShape = Shape;
         return Record(y, "global_avg_pool2d", [this], g =>
         {
-            var dx = Zeros(inShape);
+            var dx = Uninitialized(inShape);
             PoolKernels.GlobalAvgPool2dBackwardSimd(g.ReadContiguous(), N, C, H, W, dx.Span);
             return [dx];
         });
@@ -221,7 +233,7 @@ public sealed partial class Tensor
         float[] g = gamma?.ToArray() ?? Enumerable.Repeat(1f, C).ToArray();
         float[] b = beta?.ToArray() ?? new float[C];
         ArraySegment<float> xd = x.ContiguousData();
-        var y = Zeros(x.Shape);
+        var y = Uninitialized(x.Shape);
         bool batchStats = training || runningMean is null;
         var mean = new float[C];
         var invStd = new float[C];
@@ -242,9 +254,9 @@ public sealed partial class Tensor
         Tensor[] inputs = [x, .. gamma is null ? Array.Empty<Tensor>() : [gamma], .. beta is null ? Array.Empty<Tensor>() : [beta]];
         return Record(y, "batch_norm2d", inputs, dy =>
         {
-            Tensor? dx = x.RequiresGrad ? Zeros(x.Shape) : null;
-            var dGamma = Zeros(C);
-            var dBeta = Zeros(C);
+            Tensor? dx = x.RequiresGrad ? Uninitialized(x.Shape) : null;
+            var dGamma = Uninitialized(C);
+            var dBeta = Uninitialized(C);
             BatchNorm2dKernels.BackwardSimd(xd, dy.ReadContiguous(), mean, invStd, g, N, C, L, batchStats,
                 dx is null ? default : dx.Span, dGamma.Span, dBeta.Span);
             var grads = new List<Tensor?> { dx };

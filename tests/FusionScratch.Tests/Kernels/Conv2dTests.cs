@@ -2,7 +2,8 @@
 // adjoint identities; im2col + GEMM against naive in all three directions over ragged shapes
 // (odd H×W, C = 3/5, K = 1…17, 1×1 / 3×3 / 5×5, stride 1/2, pad 0/1/2, N = 1/3), including the
 // 1×1 straight-to-GEMM path, the several-images-per-GEMM path (small P·Q), one image per GEMM
-// (P·Q ≥ 256) and the threaded im2col / col2im; Conv2dShape's validation.
+// (P·Q ≥ 256), the transposed weight GEMM (C·R·S < K) and the threaded im2col / col2im;
+// Conv2dShape's validation.
 
 using FusionScratch.Kernels;
 using FusionScratch.Tests.Support;
@@ -32,6 +33,8 @@ public class Conv2dTests
         yield return new object[] { 3, 5, 7, 9, 4, 1, 1, 0 };
         yield return new object[] { 2, 5, 16, 17, 3, 1, 1, 0 };
         yield return new object[] { 3, 5, 7, 9, 4, 1, 2, 0 };
+        // The reference CNN's first layer: C·R·S = 9 < K = 32, so the weight GEMM runs transposed.
+        yield return new object[] { 3, 1, 28, 28, 32, 3, 1, 0 };
         // Single-pixel output and a filter as large as the padded input.
         yield return new object[] { 3, 2, 3, 3, 5, 3, 1, 0 };
         yield return new object[] { 1, 3, 2, 3, 2, 5, 2, 2 };
@@ -188,5 +191,52 @@ public class Conv2dTests
         double s = 0;
         for (int i = 0; i < a.Length; i++) s += (double)a[i] * b[i];
         return s;
+    }
+}
+
+/// <summary>
+/// Steady state allocates nothing: after one warm-up call, the single-threaded paths of every
+/// fast conv-family kernel (scratch from ArrayPool, argument checks that build their messages
+/// only on failure) allocate 0 bytes. Shapes stay below the threading thresholds, since
+/// Parallel.For allocates its own bookkeeping.
+/// </summary>
+public class ConvKernelAllocationTests
+{
+    private static long Allocated(Action run)
+    {
+        run(); // warm-up: JIT, ArrayPool buckets, thread-local state
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++) run();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Fact]
+    public void ConvKernels_SteadyState_AllocateNothing()
+    {
+        var s = new Conv2dShape(2, 3, 9, 9, 4, 3, 3, stride: 1, pad: 1);
+        var small = new Conv2dShape(3, 3, 5, 5, 4, 3, 3, stride: 2, pad: 1); // several images per GEMM
+        var dws = new Conv2dShape(2, 3, 9, 11, 3, 3, 3, stride: 2, pad: 1);
+        var ps = new FusionScratch.Kernels.Pool.PoolShape(2, 3, 9, 11, 3, 2, 1);
+        float[] x = new float[1024], w = new float[108], b = new float[4], y = new float[1024], dy = new float[1024],
+                dx = new float[1024], dw = new float[108], db = new float[4], m = new float[3], v = new float[3], g = new float[3];
+        int[] arg = new int[1024];
+        foreach (var (name, run) in new (string, Action)[]
+        {
+            ("conv forward", () => Conv2dKernels.ForwardIm2Col(x.AsSpan(0, s.InputLength), w, b, s, y.AsSpan(0, s.OutputLength))),
+            ("conv backward input", () => Conv2dKernels.BackwardInputIm2Col(dy.AsSpan(0, s.OutputLength), w, s, dx.AsSpan(0, s.InputLength))),
+            ("conv backward weight", () => Conv2dKernels.BackwardWeightIm2Col(x.AsSpan(0, s.InputLength), dy.AsSpan(0, s.OutputLength), s, dw, db)),
+            ("conv forward, batched images", () => Conv2dKernels.ForwardIm2Col(x.AsSpan(0, small.InputLength), w, b, small, y.AsSpan(0, small.OutputLength))),
+            ("conv backward weight, batched", () => Conv2dKernels.BackwardWeightIm2Col(x.AsSpan(0, small.InputLength), dy.AsSpan(0, small.OutputLength), small, dw, db)),
+            ("depthwise forward", () => DepthwiseConv2dKernels.ForwardSimd(x.AsSpan(0, dws.InputLength), w.AsSpan(0, 27), b.AsSpan(0, 3), dws, y.AsSpan(0, dws.OutputLength))),
+            ("depthwise backward input", () => DepthwiseConv2dKernels.BackwardInputSimd(dy.AsSpan(0, dws.OutputLength), w.AsSpan(0, 27), dws, dx.AsSpan(0, dws.InputLength))),
+            ("depthwise backward weight", () => DepthwiseConv2dKernels.BackwardWeightSimd(x.AsSpan(0, dws.InputLength), dy.AsSpan(0, dws.OutputLength), dws, dw.AsSpan(0, 27), db.AsSpan(0, 3))),
+            ("max pool", () => FusionScratch.Kernels.Pool.PoolKernels.MaxPool2dSimd(x.AsSpan(0, ps.InputLength), ps, y.AsSpan(0, ps.OutputLength), arg.AsSpan(0, ps.OutputLength))),
+            ("max pool backward", () => FusionScratch.Kernels.Pool.PoolKernels.MaxPool2dBackwardParallel(dy.AsSpan(0, ps.OutputLength), arg.AsSpan(0, ps.OutputLength), ps, dx.AsSpan(0, ps.InputLength))),
+            ("avg pool", () => FusionScratch.Kernels.Pool.PoolKernels.AvgPool2dSimd(x.AsSpan(0, ps.InputLength), ps, y.AsSpan(0, ps.OutputLength))),
+            ("avg pool backward", () => FusionScratch.Kernels.Pool.PoolKernels.AvgPool2dBackwardSimd(dy.AsSpan(0, ps.OutputLength), ps, dx.AsSpan(0, ps.InputLength))),
+            ("batch norm", () => FusionScratch.Kernels.Norm.BatchNorm2dKernels.ForwardTrainingSimd(x.AsSpan(0, 198), g, g, 2, 3, 33, 1e-5f, 0.1f, y.AsSpan(0, 198), m, v, [], [])),
+            ("batch norm backward", () => FusionScratch.Kernels.Norm.BatchNorm2dKernels.BackwardSimd(x.AsSpan(0, 198), dy.AsSpan(0, 198), m, v, g, 2, 3, 33, true, dx.AsSpan(0, 198), db.AsSpan(0, 3), dw.AsSpan(0, 3))),
+        })
+            Assert.True(Allocated(run) == 0, $"{name} allocated {Allocated(run)} bytes in steady state");
     }
 }

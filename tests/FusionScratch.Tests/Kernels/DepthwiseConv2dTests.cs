@@ -27,8 +27,8 @@ public class DepthwiseConv2dTests
         yield return new object[] { 1, 2, 10, 23, 5, 3, 2 };   // stride 3
         yield return new object[] { 1, 3, 9, 41, 3, 2, 1 };    // stride-2 rows split with 16-, 8- and 4-pixel shuffles
         yield return new object[] { 1, 2, 7, 66, 5, 2, 2 };
-        yield return new object[] { 4, 16, 24, 24, 3, 1, 1 };  // crosses the threading threshold
-        yield return new object[] { 2, 8, 29, 31, 5, 2, 2 };   // threaded, stride 2
+        yield return new object[] { 8, 16, 24, 24, 3, 1, 1 };  // crosses the threading threshold
+        yield return new object[] { 8, 16, 29, 31, 5, 2, 2 };  // threaded, stride 2
     }
 
     [Theory, MemberData(nameof(RaggedShapes))]

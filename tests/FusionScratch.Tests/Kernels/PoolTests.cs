@@ -26,8 +26,9 @@ public class PoolTests
         yield return new object[] { 2, 3, 24, 24, 2, 2, 0 };   // the reference CNN's 2×2 pool
         yield return new object[] { 2, 3, 10, 37, 3, 2, 1 };   // stride-2 rows split with 16-, 8- and 4-pixel shuffles
         yield return new object[] { 1, 2, 6, 70, 2, 2, 0 };
-        yield return new object[] { 8, 16, 24, 26, 2, 2, 0 };  // crosses the threading threshold
-        yield return new object[] { 4, 8, 33, 35, 3, 2, 1 };   // threaded, overlapping windows
+        yield return new object[] { 8, 16, 24, 26, 3, 1, 1 };  // crosses the threading threshold
+        yield return new object[] { 16, 16, 33, 35, 3, 2, 1 }; // threaded, overlapping windows
+        yield return new object[] { 8, 32, 48, 48, 2, 2, 0 };  // threaded backward too (input ≥ 2·ParallelWork)
     }
 
     [Theory, MemberData(nameof(Shapes))]
@@ -126,7 +127,7 @@ public class PoolTests
     [Fact]
     public void GlobalAvgPool2d_Simd_MatchesNaive()
     {
-        foreach (var (n, c, h, w) in new[] { (1, 1, 1, 1), (3, 5, 7, 9), (2, 3, 13, 17), (8, 64, 12, 12) })
+        foreach (var (n, c, h, w) in new[] { (1, 1, 1, 1), (3, 5, 7, 9), (2, 3, 13, 17), (16, 64, 24, 24) })
         {
             var x = Check.Random(n * c * h * w, 25);
             var y0 = new float[n * c];
