@@ -10,11 +10,11 @@
 //
 // The pool. For() does not use Parallel.For (which allocates a closure, a task and a state object
 // per call, and wakes pool threads through the ThreadPool queue). Instead a fixed set of
-// background workers, created the first time they are needed (Threads − 1 of them; the calling
-// thread is the extra one), waits for work. A call to For:
+// background workers, created the first time they are needed (as many as the widest For so far
+// has wanted: Threads − 1, the calling thread being the extra one), waits for work. A call to For:
 //   1. publishes the job (body, n, chunk count) in static fields — no allocation;
 //   2. wakes the workers it wants (sets an event only for a worker that is asleep);
-//   3. claims chunks itself, starting with chunk 0, until none is left unclaimed;
+//   3. claims chunks itself (chunk 0, unless a spinning worker got there first) until none is left;
 //   4. waits for the chunks the workers claimed (spin, yield, then block).
 // Chunks are claimed first come, first served (a compare-and-swap on one counter), not assigned:
 // a worker that wakes late, or is preempted by another process on a busy machine, simply gets
