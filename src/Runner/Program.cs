@@ -3,7 +3,7 @@
 //   fusion info                 machine, SIMD widths, threads
 //   fusion kernel matmul        run the op's variants, check each against the naive one, print GFLOP/s
 //   fusion bench gemm [--json]  time a workload; bench/peers/compare.py sets it beside NumPy/PyTorch
-//   (later issues add: data fetch, run <experiment>)
+//   fusion run <experiment>     a study (customers, products, mkl, lmf, all): results.json, report.md, plots
 //
 // Parsing, help and error messages come from System.CommandLine; every verb is one class under
 // Commands/. Options shared by all verbs (--threads) are declared once here and recurse into
@@ -38,6 +38,7 @@ public static class Program
         root.Subcommands.Add(InfoCommand.Build());
         root.Subcommands.Add(KernelCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(RunCommand.Build());
         return root;
     }
 }

@@ -57,6 +57,8 @@ public static class VectorLoop
             }
             for (; i <= n - 16; i += 16)
                 TOp.Invoke(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+            // The last < 16 elements through the same Vector512 op (see "Output alignment").
+            if (i < n && n >= AlignAbove) i = VectorTail<TOp>(ref xr, ref yr, i, n);
         }
         if (Vector256.IsHardwareAccelerated)
             for (; i <= n - 8; i += 8)
@@ -96,6 +98,7 @@ public static class VectorLoop
             }
             for (; i <= n - 16; i += 16)
                 TOp.Invoke(Vector512.LoadUnsafe(ref xr, (nuint)i), Vector512.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref zr, (nuint)i);
+            if (i < n && n >= AlignAbove) i = VectorTail<TOp>(ref xr, ref yr, ref zr, i, n);
         }
         if (Vector256.IsHardwareAccelerated)
             for (; i <= n - 8; i += 8)
@@ -169,10 +172,17 @@ public static class VectorLoop
 
     // Output alignment. A 64-byte store that straddles two cache lines costs two stores, and GC
     // arrays are only 8-byte aligned, so without this most Vector512 stores straddle. For long
-    // spans we first handle, one element at a time, the few (≤ 15) elements before the output's
-    // next 64-byte boundary. Only speed depends on the address: if the GC moves the array
-    // meanwhile the loop is still correct, merely unaligned.
-    private const int AlignAbove = 256; // below this the scalar head would cost more than it saves
+    // spans we first handle the few (≤ 15) elements before the output's next 64-byte boundary,
+    // then run the aligned loop from there. The head goes through the same Vector512 op as the
+    // body (copied into a 16-lane stack buffer), never the scalar Invoke: for exp, tanh and the
+    // like the scalar form rounds differently, and which elements form the head depends on where
+    // the GC put the array, so a scalar head would make results depend on the address — the same
+    // input giving different outputs from one call to the next. Elementwise ops are lane-wise, so
+    // computing an element in lane 3 of the head buffer gives the bits lane 3 of the body would.
+    // For the same reason the tail of a long span (< 16 elements, whose start also moves with the
+    // address) goes through the buffered Vector512 op instead of the narrower widths and the
+    // scalar loop. Short spans (no head) split between widths by n alone, which is deterministic.
+    private const int AlignAbove = 256; // below this the head would cost more than it saves
 
     private static unsafe int HeadLength(ref float output, int n)
     {
@@ -184,16 +194,44 @@ public static class VectorLoop
     private static int AlignHead<TOp>(ref float xr, ref float yr, int n) where TOp : IUnaryOp
     {
         int head = HeadLength(ref yr, n);
-        for (int i = 0; i < head; i++)
-            Unsafe.Add(ref yr, i) = TOp.Invoke(Unsafe.Add(ref xr, i));
+        if (head == 0) return 0;
+        Span<float> buffer = stackalloc float[16];
+        MemoryMarshal.CreateReadOnlySpan(ref xr, head).CopyTo(buffer);
+        TOp.Invoke(Vector512.Create<float>(buffer)).CopyTo(buffer);
+        buffer[..head].CopyTo(MemoryMarshal.CreateSpan(ref yr, head));
         return head;
+    }
+
+    private static int VectorTail<TOp>(ref float xr, ref float yr, int i, int n) where TOp : IUnaryOp
+    {
+        int m = n - i;
+        Span<float> buffer = stackalloc float[16];
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref xr, i), m).CopyTo(buffer);
+        TOp.Invoke(Vector512.Create<float>(buffer)).CopyTo(buffer);
+        buffer[..m].CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yr, i), m));
+        return n;
+    }
+
+    private static int VectorTail<TOp>(ref float xr, ref float yr, ref float zr, int i, int n) where TOp : IBinaryOp
+    {
+        int m = n - i;
+        Span<float> bx = stackalloc float[16], by = stackalloc float[16];
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref xr, i), m).CopyTo(bx);
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref yr, i), m).CopyTo(by);
+        TOp.Invoke(Vector512.Create<float>(bx), Vector512.Create<float>(by)).CopyTo(bx);
+        bx[..m].CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref zr, i), m));
+        return n;
     }
 
     private static int AlignHead<TOp>(ref float xr, ref float yr, ref float zr, int n) where TOp : IBinaryOp
     {
         int head = HeadLength(ref zr, n);
-        for (int i = 0; i < head; i++)
-            Unsafe.Add(ref zr, i) = TOp.Invoke(Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
+        if (head == 0) return 0;
+        Span<float> bx = stackalloc float[16], by = stackalloc float[16];
+        MemoryMarshal.CreateReadOnlySpan(ref xr, head).CopyTo(bx);
+        MemoryMarshal.CreateReadOnlySpan(ref yr, head).CopyTo(by);
+        TOp.Invoke(Vector512.Create<float>(bx), Vector512.Create<float>(by)).CopyTo(bx);
+        bx[..head].CopyTo(MemoryMarshal.CreateSpan(ref zr, head));
         return head;
     }
 

@@ -29,10 +29,8 @@ public sealed class BatchNorm2d : Module<Tensor, Tensor>
         (NumFeatures, Momentum, Eps) = (numFeatures, momentum, eps);
         Weight = RegisterParameter("weight", Tensor.Ones(numFeatures));
         Bias = RegisterParameter("bias", Tensor.Zeros(numFeatures));
-        RunningMean = Tensor.Zeros(numFeatures);
-        RunningVar = Tensor.Ones(numFeatures);
-        RunningMean.Name = "running_mean";
-        RunningVar.Name = "running_var";
+        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(numFeatures));
+        RunningVar = RegisterBuffer("running_var", Tensor.Ones(numFeatures));
     }
 
     /// <summary>x is (N, NumFeatures, H, W); the output has the same shape.</summary>

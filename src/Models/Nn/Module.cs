@@ -11,6 +11,7 @@ public abstract class Module
 {
     private readonly List<(string Name, Tensor Value)> _parameters = [];
     private readonly List<(string Name, Module Value)> _children = [];
+    private readonly List<(string Name, Tensor Value)> _buffers = [];
 
     /// <summary>True in training mode (dropout active, batch norm uses batch statistics).</summary>
     public bool Training { get; private set; } = true;
@@ -21,6 +22,17 @@ public abstract class Module
         value.RequiresGrad = true;
         value.Name = name;
         _parameters.Add((name, value));
+        return value;
+    }
+
+    /// <summary>
+    /// Registers state that is not trained by gradients but belongs to the model (batch norm's
+    /// running statistics): saved in checkpoints with the parameters, never given to an optimizer.
+    /// </summary>
+    protected Tensor RegisterBuffer(string name, Tensor value)
+    {
+        value.Name = name;
+        _buffers.Add((name, value));
         return value;
     }
 
@@ -39,6 +51,18 @@ public abstract class Module
             foreach (var item in child.NamedParameters(prefix + name + "."))
                 yield return item;
     }
+
+    /// <summary>Every buffer in this module and its children, with dotted names ("1.running_mean").</summary>
+    public IEnumerable<(string Name, Tensor Value)> NamedBuffers(string prefix = "")
+    {
+        foreach (var (name, b) in _buffers) yield return (prefix + name, b);
+        foreach (var (name, child) in _children)
+            foreach (var item in child.NamedBuffers(prefix + name + "."))
+                yield return item;
+    }
+
+    /// <summary>Parameters then buffers: everything a checkpoint must hold to restore the model.</summary>
+    public IEnumerable<(string Name, Tensor Value)> StateTensors() => NamedParameters().Concat(NamedBuffers());
 
     /// <summary>Every parameter in this module and its children.</summary>
     public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Value);

@@ -24,6 +24,18 @@ public abstract class Optimizer
     /// <summary>Applies one update; parameters without a gradient are skipped.</summary>
     public abstract void Step();
 
+    /// <summary>
+    /// The optimizer's state for checkpoints: its per-parameter buffers (momentum, Adam moments)
+    /// in a fixed order, and its step counter. Restoring both makes the next Step() identical to
+    /// the one an uninterrupted run would have taken.
+    /// </summary>
+    public abstract IReadOnlyList<float[]> StateBuffers { get; }
+
+    /// <summary>Steps taken so far (Adam's bias correction depends on it).</summary>
+    public int StepCount { get; protected set; }
+
+    internal void RestoreStepCount(int steps) => StepCount = steps;
+
     /// <summary>Zeroes every parameter's gradient in place (buffers kept; see Module.ZeroGrad).</summary>
     public void ZeroGrad()
     {
@@ -51,8 +63,11 @@ public sealed class Sgd : Optimizer
         _velocity = Params.Select(p => new float[p.Numel]).ToArray();
     }
 
+    public override IReadOnlyList<float[]> StateBuffers => _velocity;
+
     public override void Step()
     {
+        StepCount++;
         for (int i = 0; i < Params.Length; i++)
             if (Params[i].Grad is { } g)
                 OptimOps.SgdStep(Params[i], g, _velocity[i], LearningRate, Momentum, WeightDecay, Nesterov);
@@ -68,7 +83,6 @@ public class Adam : Optimizer
     protected float L2 { get; init; }
     protected float DecoupledDecay { get; init; }
     private readonly float[][] _m, _v;
-    private int _t;
 
     public Adam(IEnumerable<Tensor> parameters, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f, float weightDecay = 0f)
         : base(parameters)
@@ -84,13 +98,12 @@ public class Adam : Optimizer
         _v = Params.Select(p => new float[p.Numel]).ToArray();
     }
 
-    /// <summary>Steps taken so far.</summary>
-    public int StepCount => _t;
+    public override IReadOnlyList<float[]> StateBuffers => [.. _m, .. _v];
 
     public override void Step()
     {
-        _t++;
-        var step = new AdamStep(LearningRate, Beta1, Beta2, Eps, L2, DecoupledDecay, _t);
+        StepCount++;
+        var step = new AdamStep(LearningRate, Beta1, Beta2, Eps, L2, DecoupledDecay, StepCount);
         for (int i = 0; i < Params.Length; i++)
             if (Params[i].Grad is { } g)
                 OptimOps.AdamStep(Params[i], g, _m[i], _v[i], step);

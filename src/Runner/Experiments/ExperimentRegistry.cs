@@ -1,0 +1,49 @@
+// Every study `fusion run` knows, in one place. A study that exists is an IExperiment instance;
+// one still on the roadmap is listed with the issue that brings it, so `fusion run` shows the
+// whole plan and `fusion run all` runs what exists.
+
+namespace FusionScratch.Runner.Experiments;
+
+public static class ExperimentRegistry
+{
+    private static readonly List<IExperiment> Implemented =
+    [
+    ];
+
+    /// <summary>Studies on the roadmap that have no implementation yet: name → what brings it.</summary>
+    private static readonly List<(string Name, string Title, string Pending)> Planned =
+    [
+        ("customers", "multi-source fusion: customers, purchases, activity and MNIST scans", "roadmap issue 5 (data and the customers study)"),
+        ("products", "product categorization from Fashion-MNIST images + catalog metadata", "roadmap issue 6 (conv backbone and the products study)"),
+        ("mkl", "multiple kernel learning on multi-view digits", "roadmap issue 7 (MKL with a constrained solver)"),
+        ("lmf", "low-rank multimodal fusion versus tensor fusion", "roadmap issue 8 (LMF versus TFN)"),
+    ];
+
+    /// <summary>Implemented studies in run order.</summary>
+    public static IReadOnlyList<IExperiment> All => Implemented;
+
+    /// <summary>Every name `fusion run` accepts: the studies (implemented or planned) and "all".</summary>
+    public static IReadOnlyList<string> Names =>
+        [.. Implemented.Select(e => e.Name).Concat(Planned.Select(p => p.Name)).Distinct(), "all"];
+
+    public static IExperiment? Find(string name) => Implemented.FirstOrDefault(e => e.Name == name);
+
+    /// <summary>What brings a planned study, or null if it is implemented or unknown.</summary>
+    public static string? PendingReason(string name) =>
+        Find(name) is null ? Planned.Where(p => p.Name == name).Select(p => p.Pending).FirstOrDefault() : null;
+
+    /// <summary>One line per study: name, title, and whether it runs yet.</summary>
+    public static IEnumerable<(string Name, string Title, string? Pending)> Listing()
+    {
+        foreach (var e in Implemented) yield return (e.Name, e.Title, null);
+        foreach (var p in Planned)
+            if (Find(p.Name) is null) yield return (p.Name, p.Title, p.Pending);
+    }
+
+    /// <summary>Adds (or replaces, by name) a study; tests register small studies of their own.</summary>
+    internal static void Register(IExperiment experiment)
+    {
+        Implemented.RemoveAll(e => e.Name == experiment.Name);
+        Implemented.Add(experiment);
+    }
+}

@@ -1,0 +1,116 @@
+// PNG plots for reports, drawn headless with ScottPlot (SkiaSharp underneath) and written
+// atomically: training curves, confusion matrices, class-coloured scatter plots, bar charts.
+// Each function takes plain arrays, so experiments never touch the plotting library.
+
+using FusionScratch.Models.IO;
+using ScottPlot;
+
+namespace FusionScratch.Runner.Reports;
+
+public static class Plots
+{
+    /// <summary>A named series of (x, y) points.</summary>
+    public sealed record Series(string Label, double[] X, double[] Y);
+
+    private static readonly Color[] Palette = new ScottPlot.Palettes.Category10().Colors;
+
+    /// <summary>Line plot of one or more series (e.g. loss per epoch for each model).</summary>
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool logY = false)
+    {
+        var plt = NewPlot(title, xLabel, yLabel);
+        int i = 0;
+        foreach (var s in series)
+        {
+            var ys = logY ? s.Y.Select(v => v > 0 ? Math.Log10(v) : double.NaN).ToArray() : s.Y;
+            var line = plt.Add.Scatter(s.X, ys, Palette[i++ % Palette.Length]);
+            line.LegendText = s.Label;
+            line.MarkerSize = s.X.Length > 40 ? 0 : 4;
+        }
+        if (logY) plt.YLabel(yLabel + " (log10)");
+        plt.ShowLegend(Alignment.UpperRight);
+        Save(plt, path, 800, 500);
+    }
+
+    /// <summary>Confusion matrix as a heat map with counts, rows = true class, columns = predicted.</summary>
+    public static void Confusion(string path, string title, int[,] counts, IReadOnlyList<string> classNames)
+    {
+        int k = counts.GetLength(0);
+        var plt = NewPlot(title, "predicted", "true");
+        // ScottPlot draws row 0 at the top, as a confusion matrix is read.
+        var values = new double[k, k];
+        for (int t = 0; t < k; t++)
+        {
+            double rowSum = 0;
+            for (int p = 0; p < k; p++) rowSum += counts[t, p];
+            for (int p = 0; p < k; p++) values[t, p] = rowSum == 0 ? 0 : counts[t, p] / rowSum;
+        }
+        var hm = plt.Add.Heatmap(values);
+        hm.Colormap = new ScottPlot.Colormaps.Viridis();
+        for (int t = 0; t < k; t++)
+            for (int p = 0; p < k; p++)
+            {
+                var text = plt.Add.Text(counts[t, p].ToString(), p, k - 1 - t);
+                text.LabelFontSize = k > 8 ? 10 : 12;
+                text.LabelFontColor = values[t, p] > 0.5 ? Colors.Black : Colors.White;
+                text.LabelAlignment = Alignment.MiddleCenter;
+            }
+        var positions = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
+        var names = classNames.Select(n => n.Length > 12 ? n[..12] : n).ToArray();
+        plt.Axes.Bottom.SetTicks(positions, names);
+        plt.Axes.Left.SetTicks(positions, names.Reverse().ToArray());
+        plt.Axes.Bottom.TickLabelStyle.Rotation = -45;
+        plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        plt.Add.ColorBar(hm).Label = "fraction of the true class";
+        Save(plt, path, 700, 640);
+    }
+
+    /// <summary>2-D scatter of points coloured by class (PCA / kernel-PCA pictures, feature views).</summary>
+    public static void ScatterByClass(string path, string title, string xLabel, string yLabel,
+        double[] x, double[] y, int[] cls, IReadOnlyList<string> classNames)
+    {
+        var plt = NewPlot(title, xLabel, yLabel);
+        for (int c = 0; c < classNames.Count; c++)
+        {
+            var idx = Enumerable.Range(0, cls.Length).Where(i => cls[i] == c).ToArray();
+            if (idx.Length == 0) continue;
+            var s = plt.Add.ScatterPoints(idx.Select(i => x[i]).ToArray(), idx.Select(i => y[i]).ToArray(), Palette[c % Palette.Length]);
+            s.MarkerSize = 3;
+            s.LegendText = classNames[c];
+        }
+        plt.ShowLegend(Alignment.UpperRight);
+        Save(plt, path, 800, 600);
+    }
+
+    /// <summary>Bar chart with optional error bars (e.g. accuracy per model with a 95 % interval).</summary>
+    public static void Bars(string path, string title, string yLabel, IReadOnlyList<string> labels, double[] values, double[]? errors = null)
+    {
+        var plt = NewPlot(title, "", yLabel);
+        for (int i = 0; i < labels.Count; i++)
+        {
+            var bar = new Bar
+            {
+                Position = i,
+                Value = values[i],
+                Error = errors?[i] ?? 0,
+                FillColor = Palette[i % Palette.Length],
+            };
+            plt.Add.Bar(bar);
+        }
+        plt.Axes.Bottom.SetTicks(Enumerable.Range(0, labels.Count).Select(i => (double)i).ToArray(), labels.ToArray());
+        plt.Axes.Margins(bottom: 0);
+        Save(plt, path, Math.Max(500, 120 * labels.Count), 450);
+    }
+
+    private static Plot NewPlot(string title, string xLabel, string yLabel)
+    {
+        var plt = new Plot();
+        plt.Font.Set(Fonts.Detect("DejaVu Sans"));
+        plt.Title(title);
+        plt.XLabel(xLabel);
+        plt.YLabel(yLabel);
+        return plt;
+    }
+
+    private static void Save(Plot plt, string path, int width, int height) =>
+        AtomicFile.WriteAllBytes(path, plt.GetImageBytes(width, height, ImageFormat.Png));
+}
