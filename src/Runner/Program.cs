@@ -38,6 +38,7 @@ public static class Program
         root.Subcommands.Add(InfoCommand.Build());
         root.Subcommands.Add(KernelCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(RunCommand.Build());
         return root;
     }
