@@ -101,6 +101,40 @@ public static class Plots
         Save(plt, path, Math.Max(500, 120 * labels.Count), 450);
     }
 
+    /// <summary>
+    /// A grid of grayscale images (uint8, height×width each, 0 = white paper, 255 = ink as in
+    /// MNIST) with a caption over each, e.g. the scanned forms with their customer ids.
+    /// </summary>
+    public static void ImageGrid(string path, string title, IReadOnlyList<byte[]> images, int height, int width,
+        IReadOnlyList<string> captions, int columns)
+    {
+        int n = images.Count, rows = (n + columns - 1) / columns, gap = 8;
+        int gridH = rows * (height + gap), gridW = columns * (width + gap);
+        var cells = new double[gridH, gridW];
+        for (int k = 0; k < n; k++)
+        {
+            int r0 = (k / columns) * (height + gap) + gap, c0 = (k % columns) * (width + gap) + gap / 2;
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++)
+                    cells[r0 + y, c0 + x] = images[k][y * width + x];
+        }
+        var plt = NewPlot(title, "", "");
+        var hm = plt.Add.Heatmap(cells);
+        hm.Colormap = new ScottPlot.Colormaps.Grayscale().Reversed();
+        hm.FlipVertically = false;
+        for (int k = 0; k < n; k++)
+        {
+            double x = (k % columns) * (width + gap) + gap / 2 + width / 2.0;
+            double y = gridH - (k / columns) * (height + gap) - gap / 2.0;
+            var text = plt.Add.Text(captions[k], x, y);
+            text.LabelFontSize = 11;
+            text.LabelAlignment = Alignment.MiddleCenter;
+        }
+        plt.Axes.Frameless();
+        plt.HideGrid();
+        Save(plt, path, 110 * columns, 125 * rows + 40);
+    }
+
     private static Plot NewPlot(string title, string xLabel, string yLabel)
     {
         var plt = new Plot();
