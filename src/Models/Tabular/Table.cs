@@ -87,6 +87,9 @@ public sealed class Table
         return new Table(_columns.Where(c => !names.Contains(c.Name)));
     }
 
+    /// <summary>Groups the rows by the column <paramref name="key"/>; then <see cref="Grouping.Aggregate"/>.</summary>
+    public Grouping GroupBy(string key) => Grouping.By(this, key);
+
     /// <summary>A fixed-width text preview of the first <paramref name="rows"/> rows, with a type line, for reports.</summary>
     public string Preview(int rows = 10, int maxWidth = 24)
     {
