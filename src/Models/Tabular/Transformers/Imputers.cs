@@ -46,12 +46,10 @@ public sealed class MeanImputer(params string[] columns) : NumericImputer(column
     protected override double Statistic(double[] present) => present.Average();
 }
 
-/// <summary>Missing text → a constant (default "Unknown"); String and Category columns keep their type.</summary>
-public sealed class ConstantImputer(string value, params string[] columns) : ColumnTransformer(columns)
+/// <summary>Missing text → <see cref="Value"/> (default "Unknown"); String and Category columns keep their type.</summary>
+public sealed class ConstantImputer(params string[] columns) : ColumnTransformer(columns)
 {
-    public ConstantImputer(params string[] columns) : this("Unknown", columns) { }
-
-    public string Value { get; } = value;
+    public string Value { get; init; } = "Unknown";
 
     protected override void FitColumn(int index, Column train) => TransformColumn(index, train.Take([]));
 
