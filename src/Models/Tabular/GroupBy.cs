@@ -143,40 +143,38 @@ public sealed class Grouping
     }
 
     /// <summary>
-    /// Most frequent category per group. Rows are bucketed by group first (a counting sort), then
-    /// each group counts its codes in one scratch array that is reset through the touched list.
+    /// Most frequent category per group. Each row's category is replaced by its rank in ordinal
+    /// string order, the ranks are bucketed by group (a counting sort), and each group's short
+    /// run of ranks is sorted: the longest run wins, and the first of equally long runs is the
+    /// smaller string. Missing values rank −1 and are skipped.
     /// </summary>
     private Column Mode(Aggregation a)
     {
         CategoricalColumn c = Text.AsCategorical(_table[a.Column!], "mode");
-        ReadOnlySpan<int> codes = c.Values;
-        int groups = GroupCount;
-        var start = new int[groups + 1];
-        foreach (int g in _groupOf) if (g >= 0) start[g + 1]++;
-        for (int g = 0; g < groups; g++) start[g + 1] += start[g];
-        var rows = new int[start[groups]];
-        var fill = start[..groups];
-        for (int i = 0; i < _groupOf.Length; i++) if (_groupOf[i] >= 0) rows[fill[_groupOf[i]]++] = i;
-
         int[] rank = OrdinalRanks(c.CategoryArray);
-        var counts = new int[c.Categories.Count];
-        var touched = new List<int>();
-        var result = new int[groups];
-        for (int g = 0; g < groups; g++)
+        var codeOfRank = new int[rank.Length];
+        for (int code = 0; code < rank.Length; code++) codeOfRank[rank[code]] = code;
+        ReadOnlySpan<int> codes = c.Values;
+        var ranks = new int[codes.Length];
+        for (int i = 0; i < ranks.Length; i++) ranks[i] = codes[i] < 0 ? -1 : rank[codes[i]];
+
+        Buckets byGroup = Buckets.Sort(_groupOf, GroupCount, ranks);
+        var result = new int[GroupCount];
+        for (int g = 0; g < result.Length; g++)
         {
-            int best = -1;
-            for (int j = start[g]; j < start[g + 1]; j++)
+            Span<int> values = byGroup.Items.AsSpan(byGroup.Start[g], byGroup.Count(g));
+            values.Sort();
+            int best = -1, bestRun = 0;
+            for (int j = 0; j < values.Length;)
             {
-                int code = codes[rows[j]];
-                if (code < 0) continue;
-                if (counts[code]++ == 0) touched.Add(code);
-                if (best < 0 || counts[code] > counts[best] || (counts[code] == counts[best] && rank[code] < rank[best])) best = code;
+                int run = 1;
+                while (j + run < values.Length && values[j + run] == values[j]) run++;
+                if (values[j] >= 0 && run > bestRun) (best, bestRun) = (values[j], run);
+                j += run;
             }
-            result[g] = best;
-            foreach (int code in touched) counts[code] = 0;
-            touched.Clear();
+            result[g] = best < 0 ? -1 : codeOfRank[best];
         }
-        return new CategoricalColumn(a.Name, result, c.CategoryArray, groups);
+        return new CategoricalColumn(a.Name, result, c.CategoryArray, result.Length);
     }
 
     /// <summary>rank[code] = position of the category in ordinal string order.</summary>
@@ -198,7 +196,7 @@ public sealed class Grouping
         T[] distinct;
         if (range.IsDense(keys.Length))
         {
-            int[] id = range.NewHeads();                       // −1 = absent, then the group id
+            int[] id = range.NewSlots();                       // −1 = absent, then the group id
             for (int i = 0; i < keys.Length; i++)
                 if (valid.IsEmpty || valid[i]) id[long.CreateTruncating(keys[i]) - range.Min] = 0;
             int groups = 0;

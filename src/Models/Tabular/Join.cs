@@ -5,12 +5,13 @@
 //   - a left join keeps each unmatched left row once, with missing values in the right columns.
 // Result order: left rows in their order; for each, its matches in right-table order.
 //
-// The right side is indexed once — head[key] = first right row with that key, next[row] = the
-// following one — then each left row walks its chain: O(left + right + result).
-//   integer keys, dense (max − min ≤ 2·rows + 1024): head is a plain array indexed by key − min
-//   integer keys, sparse: a Dictionary<long, int>
-//   categorical keys: head per right code; each left category is looked up once, not each row
-//   string keys: a Dictionary<string, int>
+// Each distinct right key gets a slot, and every row on both sides the slot of its key; the
+// right rows are then counting-sorted by slot (Buckets), so a left row's matches are one
+// contiguous range: O(left + right + result), no per-row hashing for dense integer keys.
+//   integer keys, dense (max − min ≤ 2·rows + 1024): slot = key − min
+//   integer keys, sparse: a Dictionary<long, int> from key to slot
+//   text keys (String or Category): slot = the right category code; each left category is
+//   mapped to it once, so the rows themselves are never hashed
 // Integer keys of either width join each other; text keys (String or Category) join each other.
 
 using System.Numerics;
@@ -55,124 +56,99 @@ public static class Join
     /// </summary>
     public static (int[] Left, int[] Right) MatchRows(Column leftKey, Column rightKey, JoinKind kind)
     {
-        int[] next = new int[rightKey.Length];
-        int[] first = FirstMatches(leftKey, rightKey, next);
+        (int[] leftSlot, int[] rightSlot, int slots) = KeySlots(leftKey, rightKey);
+        Buckets right = Buckets.Sort(rightSlot, slots);
 
         long total = 0;
-        for (int i = 0; i < first.Length; i++)
+        foreach (int s in leftSlot)
         {
-            int chain = 0;
-            for (int r = first[i]; r >= 0; r = next[r]) chain++;
-            total += chain == 0 && kind == JoinKind.Left ? 1 : chain;
+            int matches = s < 0 ? 0 : right.Count(s);
+            total += matches == 0 && kind == JoinKind.Left ? 1 : matches;
         }
         if (total > Array.MaxLength) throw new TabularException($"join of '{leftKey.Name}' and '{rightKey.Name}' would have {total} rows, more than a column can hold");
 
         var leftRows = new int[total];
         var rightRows = new int[total];
         int k = 0;
-        for (int i = 0; i < first.Length; i++)
+        for (int i = 0; i < leftSlot.Length; i++)
         {
-            if (first[i] < 0)
+            ReadOnlySpan<int> matches = leftSlot[i] < 0 ? default : right.Of(leftSlot[i]);
+            if (matches.IsEmpty)
             {
                 if (kind == JoinKind.Inner) continue;
                 leftRows[k] = i;
                 rightRows[k++] = -1;
                 continue;
             }
-            for (int r = first[i]; r >= 0; r = next[r])
-            {
-                leftRows[k] = i;
-                rightRows[k++] = r;
-            }
+            leftRows.AsSpan(k, matches.Length).Fill(i);
+            matches.CopyTo(rightRows.AsSpan(k));
+            k += matches.Length;
         }
         return (leftRows, rightRows);
     }
 
-    /// <summary>first[i] = the first right row whose key equals left row i's key (−1 if none); fills the right rows' next chain.</summary>
-    private static int[] FirstMatches(Column leftKey, Column rightKey, int[] next) => (leftKey, rightKey) switch
+    /// <summary>
+    /// A slot per distinct right key and the slot of every row on both sides (−1: missing key, or
+    /// a left key the right side lacks), so equal keys ⇔ equal slots.
+    /// </summary>
+    private static (int[] Left, int[] Right, int Slots) KeySlots(Column leftKey, Column rightKey) => (leftKey, rightKey) switch
     {
-        (Int64Column l, Int64Column r) => IntegerFirst(l, r, next),
-        (Int64Column l, Int32Column r) => IntegerFirst(l, r, next),
-        (Int32Column l, Int64Column r) => IntegerFirst(l, r, next),
-        (Int32Column l, Int32Column r) => IntegerFirst(l, r, next),
-        (StringColumn or CategoricalColumn, StringColumn or CategoricalColumn) => TextFirst(leftKey, rightKey, next),
+        (Int64Column l, Int64Column r) => IntegerSlots(l, r),
+        (Int64Column l, Int32Column r) => IntegerSlots(l, r),
+        (Int32Column l, Int64Column r) => IntegerSlots(l, r),
+        (Int32Column l, Int32Column r) => IntegerSlots(l, r),
+        (StringColumn or CategoricalColumn, StringColumn or CategoricalColumn) => TextSlots(leftKey, rightKey),
         _ => throw new TabularException(
             $"cannot join '{leftKey.Name}' ({leftKey.Type}) with '{rightKey.Name}' ({rightKey.Type}): keys must both be integers or both be text"),
     };
 
-    private static int[] IntegerFirst<TL, TR>(IntegerColumn<TL> left, IntegerColumn<TR> right, int[] next)
+    private static (int[], int[], int) IntegerSlots<TL, TR>(IntegerColumn<TL> left, IntegerColumn<TR> right)
         where TL : unmanaged, IBinaryInteger<TL> where TR : unmanaged, IBinaryInteger<TR>
     {
-        var first = new int[left.Length];
+        ReadOnlySpan<TR> rk = right.Values;
+        ReadOnlySpan<bool> rv = right.Validity;
         ReadOnlySpan<TL> lk = left.Values;
         ReadOnlySpan<bool> lv = left.Validity;
-        KeyRange range = KeyRange.Of(right.Values, right.Validity);
-        if (range.IsDense(right.Length))
+        var rightSlot = new int[rk.Length];
+        var leftSlot = new int[lk.Length];
+        KeyRange range = KeyRange.Of(rk, rv);
+        if (range.IsDense(rk.Length))
         {
-            int[] head = range.NewHeads();
-            ChainRight(right, next, (key, row) =>
-            {
-                ref int h = ref head[key - range.Min];
-                int previous = h;
-                h = row;
-                return previous;
-            });
-            for (int i = 0; i < first.Length; i++)
+            // slot = key − min: no hashing at all
+            for (int r = 0; r < rk.Length; r++)
+                rightSlot[r] = rv.IsEmpty || rv[r] ? (int)(long.CreateTruncating(rk[r]) - range.Min) : -1;
+            for (int i = 0; i < lk.Length; i++)
             {
                 long key = long.CreateTruncating(lk[i]);
-                bool valid = lv.IsEmpty || lv[i];
-                first[i] = valid && key >= range.Min && key <= range.Max ? head[key - range.Min] : -1;
+                leftSlot[i] = (lv.IsEmpty || lv[i]) && key >= range.Min && key <= range.Max ? (int)(key - range.Min) : -1;
             }
+            return (leftSlot, rightSlot, range.Span);
         }
-        else
+        var slotOfKey = new Dictionary<long, int>();
+        for (int r = 0; r < rk.Length; r++)
         {
-            var head = new Dictionary<long, int>();
-            ChainRight(right, next, (key, row) =>
-            {
-                int previous = head.GetValueOrDefault(key, -1);
-                head[key] = row;
-                return previous;
-            });
-            for (int i = 0; i < first.Length; i++)
-                first[i] = (lv.IsEmpty || lv[i]) && head.TryGetValue(long.CreateTruncating(lk[i]), out int h) ? h : -1;
+            if (!rv.IsEmpty && !rv[r]) { rightSlot[r] = -1; continue; }
+            long key = long.CreateTruncating(rk[r]);
+            if (!slotOfKey.TryGetValue(key, out int s)) slotOfKey.Add(key, s = slotOfKey.Count);
+            rightSlot[r] = s;
         }
-        return first;
+        for (int i = 0; i < lk.Length; i++)
+            leftSlot[i] = (lv.IsEmpty || lv[i]) && slotOfKey.TryGetValue(long.CreateTruncating(lk[i]), out int s) ? s : -1;
+        return (leftSlot, rightSlot, slotOfKey.Count);
     }
 
-    /// <summary>Walks the right rows backwards, so each chain comes out in row order; push returns the previous head.</summary>
-    private static void ChainRight<T>(IntegerColumn<T> right, int[] next, Func<long, int, int> push) where T : unmanaged, IBinaryInteger<T>
+    /// <summary>Slots are the right side's category codes; each left category is looked up once, not each row.</summary>
+    private static (int[], int[], int) TextSlots(Column leftKey, Column rightKey)
     {
-        ReadOnlySpan<T> keys = right.Values;
-        ReadOnlySpan<bool> valid = right.Validity;
-        for (int r = keys.Length - 1; r >= 0; r--)
-            next[r] = valid.IsEmpty || valid[r] ? push(long.CreateTruncating(keys[r]), r) : -1;
-    }
-
-    private static int[] TextFirst(Column leftKey, Column rightKey, int[] next)
-    {
-        // Index the right side by category code (a String key is encoded first), then map each
-        // left category to the right code with the same string once.
         CategoricalColumn right = Text.AsCategorical(rightKey, "join");
-        var head = new int[right.Categories.Count];
-        head.AsSpan().Fill(-1);
-        ReadOnlySpan<int> rc = right.Values;
-        for (int r = rc.Length - 1; r >= 0; r--)
-        {
-            if (rc[r] < 0) { next[r] = -1; continue; }
-            next[r] = head[rc[r]];
-            head[rc[r]] = r;
-        }
+        CategoricalColumn left = Text.AsCategorical(leftKey, "join");
         var rightCode = new Dictionary<string, int>(right.Categories.Count, StringComparer.Ordinal);
         for (int c = 0; c < right.Categories.Count; c++) rightCode[right.Categories[c]] = c;
-
-        CategoricalColumn left = Text.AsCategorical(leftKey, "join");
-        var headOfLeftCode = new int[left.Categories.Count];
-        for (int c = 0; c < headOfLeftCode.Length; c++)
-            headOfLeftCode[c] = rightCode.TryGetValue(left.Categories[c], out int code) ? head[code] : -1;
-        var first = new int[left.Length];
+        int[] slotOfLeftCode = left.CategoryArray.Select(s => rightCode.GetValueOrDefault(s, -1)).ToArray();
         ReadOnlySpan<int> lc = left.Values;
-        for (int i = 0; i < first.Length; i++) first[i] = lc[i] < 0 ? -1 : headOfLeftCode[lc[i]];
-        return first;
+        var leftSlot = new int[lc.Length];
+        for (int i = 0; i < leftSlot.Length; i++) leftSlot[i] = lc[i] < 0 ? -1 : slotOfLeftCode[lc[i]];
+        return (leftSlot, right.Values.ToArray(), right.Categories.Count);
     }
 }
 
@@ -197,11 +173,14 @@ internal readonly record struct KeyRange(long Min, long Max, int ValidCount)
     /// <summary>Dense when an array over [Min, Max] costs at most about twice the rows (plus a small floor).</summary>
     public bool IsDense(int rows) => ValidCount == 0 || (ulong)(Max - Min) <= 2UL * (ulong)rows + 1024;
 
+    /// <summary>Number of slots in [Min, Max] (0 when there are no valid keys).</summary>
+    public int Span => ValidCount == 0 ? 0 : checked((int)(Max - Min + 1));
+
     /// <summary>An array over [Min, Max] filled with −1.</summary>
-    public int[] NewHeads()
+    public int[] NewSlots()
     {
-        var head = new int[ValidCount == 0 ? 0 : Max - Min + 1];
-        head.AsSpan().Fill(-1);
-        return head;
+        var slots = new int[Span];
+        slots.AsSpan().Fill(-1);
+        return slots;
     }
 }
