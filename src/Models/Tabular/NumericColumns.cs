@@ -105,7 +105,7 @@ public sealed class Int32Column : IntegerColumn<int>
 }
 
 /// <summary>Reads any numeric column as doubles (NaN = missing), for statistics and feature matrices.</summary>
-internal static class Numeric
+public static class Numeric
 {
     public static bool IsNumeric(Column c) => c is DoubleColumn or Int64Column or Int32Column;
 

@@ -12,6 +12,7 @@
 
 using FusionScratch.Models.Synthetic;
 using FusionScratch.Models.Tabular;
+using FusionScratch.Models.Tabular.Csv;
 
 namespace FusionScratch.Runner.Experiments.Customers;
 
@@ -75,7 +76,7 @@ public sealed record CustomerTables(Table Customers, Table Purchases, Table Acti
     public static Table Features(Table fused)
     {
         int n = fused.RowCount;
-        double[] Numbers(string name) => NumericColumns.ToDoubles(fused[name], "customers features");
+        double[] Numbers(string name) => Numeric.ToDoubles(fused[name], "customers features");
         var email = fused["email"];
         var hasEmail = new double[n];
         for (int i = 0; i < n; i++) hasEmail[i] = email.IsMissing(i) ? 0 : 1;
@@ -83,15 +84,17 @@ public sealed record CustomerTables(Table Customers, Table Purchases, Table Acti
             new DoubleColumn("age", Numbers("age")),
             new DoubleColumn("has_email", hasEmail),
             new DoubleColumn("purchases", Numbers("purchases")),
-            new DoubleColumn("log_spend_total", Numbers("spend_total").Select(Math.Log1P).ToArray()),
+            new DoubleColumn("log_spend_total", Numbers("spend_total").Select(LogOnePlus).ToArray()),
             new DoubleColumn("spend_mean", Numbers("spend_mean")),
             new DoubleColumn("spend_max", Numbers("spend_max")),
             new DoubleColumn("visits", Numbers("visits")),
-            new DoubleColumn("log_time_on_site", Numbers("time_on_site").Select(Math.Log1P).ToArray()),
+            new DoubleColumn("log_time_on_site", Numbers("time_on_site").Select(LogOnePlus).ToArray()),
             new DoubleColumn("visit_mean_seconds", Numbers("visit_mean_seconds")),
             new DoubleColumn("support_visits", Numbers("support_visits")),
             new DoubleColumn("cancel_visits", Numbers("cancel_visits")));
     }
+
+    private static double LogOnePlus(double x) => Math.Log(1 + x);
 
     private static double[] Indicator(ReadOnlySpan<int> codes, int code)
     {
@@ -106,7 +109,7 @@ public sealed record CustomerTables(Table Customers, Table Purchases, Table Acti
 
     private static Column ZeroFilled(Column c)
     {
-        double[] values = NumericColumns.ToDoubles(c, "customers fusion");
+        double[] values = Numeric.ToDoubles(c, "customers fusion");
         for (int i = 0; i < values.Length; i++) if (double.IsNaN(values[i])) values[i] = 0;
         return new DoubleColumn(c.Name, values);
     }

@@ -22,6 +22,8 @@ using FusionScratch.Models.Nn;
 using FusionScratch.Models.Optim;
 using FusionScratch.Models.Synthetic;
 using FusionScratch.Models.Tabular;
+using FusionScratch.Models.Tabular.Csv;
+using FusionScratch.Models.Tabular.Transformers;
 using FusionScratch.Models.Training;
 using FusionScratch.Runner.Reports;
 using FusionScratch.Tensors;
