@@ -91,7 +91,7 @@ public sealed class CustomerWorld
     public required long[] ActivityId { get; init; }
     public required int[] ActivityCustomer { get; init; }
     public required byte[] ActivityPage { get; init; }
-    public required float[] ActivityDuration { get; init; }
+    public required double[] ActivityDuration { get; init; }
 
     /// <summary>The churn logit's constants, for reports.</summary>
     public const string ChurnFormula = "logit = −0.2 + 1.6·(4.5 − satisfaction)/2.87 − 1.5·engagement + 0.25·(age − 48.5)/17.6";
@@ -140,7 +140,7 @@ public sealed class CustomerWorld
         var pAmount = new double[purchases];
         var aCustomer = new int[activities];
         var aPage = new byte[activities];
-        var aDuration = new float[activities];
+        var aDuration = new double[activities];
         Span<float> pageWeights = stackalloc float[Pages.Length];
         long p = 0, a = 0;
         for (int i = 0; i < n; i++)
@@ -167,8 +167,8 @@ public sealed class CustomerWorld
                 int page = 0;
                 while (page < Pages.Length - 1 && r >= pageWeights[page]) r -= pageWeights[page++];
                 aPage[a] = (byte)page;
-                float mean = page >= 7 ? 90f : 45f;
-                aDuration[a] = MathF.Round(-mean * MathF.Log(1f - rng.NextFloat() * 0.999999f), 1);
+                double mean = page >= 7 ? 90 : 45;
+                aDuration[a] = Math.Round(-mean * Math.Log(1 - rng.NextFloat() * 0.999999), 1);
             }
         }
 

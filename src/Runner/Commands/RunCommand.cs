@@ -5,6 +5,8 @@
 // interrupted); --verbose adds the stack trace.
 
 using System.CommandLine;
+using FusionScratch.Models.Data;
+using FusionScratch.Models.Tabular;
 using FusionScratch.Runner.Experiments;
 
 namespace FusionScratch.Runner.Commands;
@@ -114,8 +116,8 @@ public static class RunCommand
     /// </summary>
     internal static string Describe(Exception e, bool verbose)
     {
-        bool expected = e is RunException or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException
-                        || e.GetType().Name == "DataException" || e.GetType().Name == "TabularException";
+        bool expected = e is RunException or DataException or TabularException or IOException or UnauthorizedAccessException
+            or InvalidDataException or ArgumentException;
         string line = expected ? e.Message : $"internal error ({e.GetType().Name}): {e.Message}";
         line = line.ReplaceLineEndings(" ");
         if (verbose) return line + Environment.NewLine + e;

@@ -36,7 +36,7 @@ public sealed record CustomerTables(Table Customers, Table Purchases, Table Acti
             new Int64Column("activity_id", world.ActivityId),
             new Int32Column("customer_id", world.ActivityCustomer),
             new CategoricalColumn("page", world.ActivityPage.Select(p => (int)p).ToArray(), CustomerWorld.Pages),
-            new DoubleColumn("duration_seconds", world.ActivityDuration.Select(d => (double)d).ToArray()));
+            new DoubleColumn("duration_seconds", world.ActivityDuration));
         var images = new Table(
             new Int32Column("customer_id", world.CustomerId),
             new Int32Column("image_index", imageOf));
@@ -69,6 +69,9 @@ public sealed record CustomerTables(Table Customers, Table Purchases, Table Acti
 
         var fused = Join.Left(Join.Left(t.Customers, spend, "customer_id"), visits, "customer_id");
         fused = ZeroWhereMissing(fused, "purchases", "spend_total", "visits", "time_on_site", "support_visits", "cancel_visits");
+        // Sums and means of cents and tenths of seconds, rounded back to what they measure (a
+        // double sum of 0.01-steps is 166.15999999999997, not 166.16).
+        fused = Rounded(fused, ("spend_total", 2), ("spend_mean", 2), ("time_on_site", 1), ("visit_mean_seconds", 1));
         return Join.Left(fused, t.Images, "customer_id");
     }
 
@@ -102,6 +105,16 @@ public sealed record CustomerTables(Table Customers, Table Purchases, Table Acti
         for (int i = 0; i < x.Length; i++) x[i] = codes[i] == code ? 1 : 0;
         return x;
     }
+
+    private static Table Rounded(Table table, params (string Name, int Digits)[] columns) =>
+        new(table.Columns.Select(c =>
+        {
+            int k = Array.FindIndex(columns, x => x.Name == c.Name);
+            if (k < 0) return c;
+            double[] values = Numeric.ToDoubles(c, "customers fusion");
+            for (int i = 0; i < values.Length; i++) values[i] = Math.Round(values[i], columns[k].Digits);
+            return new DoubleColumn(c.Name, values);
+        }));
 
     /// <summary>Counts and sums of a customer with no rows are 0, not missing.</summary>
     private static Table ZeroWhereMissing(Table table, params string[] names) =>

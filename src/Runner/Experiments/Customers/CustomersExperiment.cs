@@ -46,7 +46,7 @@ public sealed class CustomersExperiment : IExperiment
 
     public void Run(RunContext ctx)
     {
-        var config = ctx.Options.Quick ? new Config(2_000, 2, 8, 3) : new Config(8_000, 5, 40, 6);
+        var config = ctx.Options.Quick ? new Config(2_000, 2, 8, 3) : new Config(8_000, 10, 40, 6);
 
         // ── 1. data ────────────────────────────────────────────────────────────────────────────
         var mnist = Datasets.Load("mnist", new DataOptions(ctx.Options.DataDir, Log: ctx.Progress.Log));
