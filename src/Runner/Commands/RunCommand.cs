@@ -88,7 +88,11 @@ public static class RunCommand
         try
         {
             if (name == "all")
-                return ExperimentRunner.RunAll(options, outOption ?? "runs", e => Describe(e, options.Verbose), cancel.Token);
+            {
+                string baseDir = outOption ?? "runs";
+                return ExperimentRunner.RunAll(options, baseDir, e => Describe(e, options.Verbose),
+                    study => CommandLine(study, options, outOption is null ? null : Path.Combine(baseDir, study)), cancel.Token);
+            }
             var experiment = ExperimentRegistry.Find(name)
                 ?? throw new RunException($"'{name}' is not implemented yet: it arrives with {ExperimentRegistry.PendingReason(name)}");
             ExperimentRunner.Run(experiment, options, outOption ?? Path.Combine("runs", name), cancel.Token);

@@ -16,7 +16,7 @@ using FusionScratch.Runner.Reports;
 namespace FusionScratch.Runner.Experiments;
 
 /// <summary>The outcome of one study, for the console summary and the `run all` index.</summary>
-public sealed record ExperimentOutcome(string Name, string Title, string OutDir, double Seconds, MarkdownTable? Headline, int Runs);
+public sealed record ExperimentOutcome(string Name, string Title, string OutDir, double Seconds, MarkdownTable? Headline, string? Summary, int Runs);
 
 public static class ExperimentRunner
 {
@@ -62,7 +62,7 @@ public static class ExperimentRunner
         AtomicFile.WriteAllText(Path.Combine(outDir, "results.json"), results.ToJson());
         AtomicFile.WriteAllText(Path.Combine(outDir, "report.md"), ComposeReport(experiment, options, ctx, results));
         Console.Out.WriteLine($"[{experiment.Name}] wrote {Path.Combine(outDir, "report.md")} and results.json ({ctx.Runs.Count} models, {seconds:0.0} s)");
-        return new ExperimentOutcome(experiment.Name, experiment.Title, outDir, seconds, ctx.Report.Headline, ctx.Runs.Count);
+        return new ExperimentOutcome(experiment.Name, experiment.Title, outDir, seconds, ctx.Report.Headline, ctx.Report.Summary, ctx.Runs.Count);
     }
 
     /// <summary>Creates the folder and writes a probe file, so an unwritable folder fails before any work.</summary>
@@ -112,7 +112,8 @@ public static class ExperimentRunner
     /// &lt;baseDir&gt;/report.md with each study's headline table. A failing study is reported in the
     /// index and the exit code, and the others still run.
     /// </summary>
-    public static int RunAll(RunOptions options, string baseDir, Func<Exception, string> describe, CancellationToken cancel = default)
+    public static int RunAll(RunOptions options, string baseDir, Func<Exception, string> describe, Func<string, string> commandFor,
+        CancellationToken cancel = default)
     {
         PrepareOutput(baseDir);
         var outcomes = new List<(string Name, string Title, ExperimentOutcome? Outcome, string? Problem)>();
@@ -125,7 +126,7 @@ public static class ExperimentRunner
             }
             try
             {
-                var outcome = Run(ExperimentRegistry.Find(name)!, options with { Command = options.Command + $"  # then {name}" }, Path.Combine(baseDir, name), cancel);
+                var outcome = Run(ExperimentRegistry.Find(name)!, options with { Command = commandFor(name) }, Path.Combine(baseDir, name), cancel);
                 outcomes.Add((name, title, outcome, null));
             }
             catch (OperationCanceledException) { throw; }
@@ -143,13 +144,14 @@ public static class ExperimentRunner
                       "each study's report says which data is real and which is generated, the split and the seed.").AppendLine();
         foreach (var (name, title, outcome, problem) in outcomes)
         {
-            sb.AppendLine($"## {name}: {title}").AppendLine();
+            sb.AppendLine($"## {name} — {title}").AppendLine();
             if (outcome is null)
             {
                 sb.AppendLine(problem).AppendLine();
                 continue;
             }
             sb.AppendLine($"[report]({name}/report.md) · [results.json]({name}/results.json) · {outcome.Runs} models · {outcome.Seconds:0.0} s").AppendLine();
+            if (outcome.Summary is { Length: > 0 } summary) sb.AppendLine(summary).AppendLine();
             if (outcome.Headline is not null) sb.Append(outcome.Headline).AppendLine();
         }
         AtomicFile.WriteAllText(Path.Combine(baseDir, "report.md"), sb.ToString());

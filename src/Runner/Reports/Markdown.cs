@@ -54,6 +54,9 @@ public sealed class MarkdownReport
     /// <summary>The table `run all` shows in the index for this experiment.</summary>
     public MarkdownTable? Headline { get; set; }
 
+    /// <summary>One sentence `run all` shows under the headline table (the study's finding).</summary>
+    public string? Summary { get; set; }
+
     public MarkdownReport Heading(string text, int level = 2)
     {
         _sb.AppendLine().Append('#', level).Append(' ').AppendLine(text).AppendLine();
