@@ -26,6 +26,8 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 
+using FusionScratch.Models.IO;
+
 namespace FusionScratch.Models.Data;
 
 public static class DatasetCache
@@ -50,29 +52,18 @@ public static class DatasetCache
         int[] fields = [Version, data.Count, data.Height, data.Width, data.ClassNames.Count, metaBytes.Length];
         for (int f = 0; f < fields.Length; f++) BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4 + 4 * f), fields[f]);
 
-        string temp = $"{path}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            ulong checksum = 0;
+            foreach (byte[] part in new[] { header, metaBytes, data.Pixels, data.Labels })
             {
-                ulong checksum = 0;
-                foreach (byte[] part in new[] { header, metaBytes, data.Pixels, data.Labels })
-                {
-                    file.Write(part);
-                    checksum = Checksum64(part, checksum);
-                }
-                Span<byte> tail = stackalloc byte[ChecksumSize];
-                BinaryPrimitives.WriteUInt64LittleEndian(tail, checksum);
-                file.Write(tail);
-                file.Flush(flushToDisk: true);
+                file.Write(part);
+                checksum = Checksum64(part, checksum);
             }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+            Span<byte> tail = stackalloc byte[ChecksumSize];
+            BinaryPrimitives.WriteUInt64LittleEndian(tail, checksum);
+            file.Write(tail);
+        });
     }
 
     /// <summary>

@@ -12,6 +12,8 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 
+using FusionScratch.Models.IO;
+
 namespace FusionScratch.Models.Tabular.Csv;
 
 /// <summary>Writes Tables as CSV.</summary>
@@ -20,23 +22,7 @@ public static class CsvWriter
     /// <summary>Writes <paramref name="table"/> to <paramref name="path"/> atomically (temp file + rename); creates the folder if needed.</summary>
     public static void Write(Table table, string path, char separator = ',')
     {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = $"{full}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
-            {
-                Write(table, stream, separator);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        AtomicFile.Write(path, stream => Write(table, stream, separator));
     }
 
     /// <summary>Writes <paramref name="table"/> to <paramref name="stream"/> (header line, then one line per row, LF line ends).</summary>
