@@ -236,6 +236,16 @@ public class CsvEdgeTests
     }
 
     [Fact]
+    public void Read_OnRaggedRow_SkipsAndReportsEachBadLine()
+    {
+        var bad = new List<long>();
+        var options = new CsvOptions { OnRaggedRow = e => bad.Add(e.Line!.Value) };
+        Table t = CsvReader.Parse("id,name\n1,a\n2,b,extra\n3,\"c\nd\"\n4\n5,e\n", options);
+        Assert.Equal([1L, 3, 5], t.Column<Int64Column>("id").Values.ToArray());
+        Assert.Equal([3L, 6], bad);
+    }
+
+    [Fact]
     public void Read_DuplicateHeader_IsAnError()
     {
         Assert.StartsWith("<text> line 1: duplicate column name 'a'", Assert.Throws<TabularException>(() => CsvReader.Parse("a,a\n1,2\n")).Message);
