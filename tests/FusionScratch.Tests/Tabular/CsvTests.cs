@@ -215,3 +215,74 @@ public class CsvTests
         public override bool CanSeek => false;
     }
 }
+
+public class CsvEdgeTests
+{
+    [Fact]
+    public void Read_HeaderOnly_GivesEmptyTable()
+    {
+        Table t = CsvReader.Parse("a,b\n");
+        Assert.Equal(["a", "b"], t.ColumnNames);
+        Assert.Equal(0, t.RowCount);
+        Assert.Contains("empty", Assert.Throws<TabularException>(() => CsvReader.Parse("")).Message);
+    }
+
+    [Fact]
+    public void Read_NoTrailingNewline_LoneCr_AndQuotedLastField()
+    {
+        Table t = CsvReader.Parse("a,b\r1,x\r2,\"y,z\"");
+        Assert.Equal([1L, 2], t.Column<Int64Column>("a").Values.ToArray());
+        Assert.Equal("y,z", t["b"].Format(1));
+    }
+
+    [Fact]
+    public void Read_OnRaggedRow_SkipsAndReportsEachBadLine()
+    {
+        var bad = new List<long>();
+        var options = new CsvOptions { OnRaggedRow = e => bad.Add(e.Line!.Value) };
+        Table t = CsvReader.Parse("id,name\n1,a\n2,b,extra\n3,\"c\nd\"\n4\n5,e\n", options);
+        Assert.Equal([1L, 3, 5], t.Column<Int64Column>("id").Values.ToArray());
+        Assert.Equal([3L, 6], bad);
+    }
+
+    [Fact]
+    public void Read_DuplicateHeader_IsAnError()
+    {
+        Assert.StartsWith("<text> line 1: duplicate column name 'a'", Assert.Throws<TabularException>(() => CsvReader.Parse("a,a\n1,2\n")).Message);
+    }
+
+    [Fact]
+    public void ReadChunks_InferredNumberMeetsTextInFirstChunk_RereadsAsText()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"fusion-widen-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(path, "id,code\n" + string.Join("\n", Enumerable.Range(0, 10).Select(i => $"{i},{(i == 3 ? "A7" : i.ToString())}")) + "\n");
+            var chunks = CsvReader.ReadChunks(path, 4).ToList();
+            Assert.Equal([4, 4, 2], chunks.Select(c => c.RowCount));
+            Assert.All(chunks, c => Assert.True(c["code"].Type is ColumnType.String or ColumnType.Category));
+            Assert.Equal("A7", chunks[0]["code"].Format(3));
+            Assert.Equal("9", chunks[2]["code"].Format(1));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void ReadChunks_TypeFixedByFirstChunk_LaterTextIsReportedWithLine()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"fusion-late-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(path, "x\n1\n2\n3\nabc\n");
+            var e = Assert.Throws<TabularException>(() => CsvReader.ReadChunks(path, 2).ToList());
+            Assert.StartsWith($"{Path.GetFileName(path)} line 5: column 'x': 'abc' is not a valid Int64", e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

@@ -93,7 +93,7 @@ internal sealed class Int64Builder : ColumnBuilder
     {
         var d = new DoubleBuilder();
         d.Reserve(_values.Length);
-        for (int i = 0; i < Count; i++) d.AppendValue(_valid is null || _valid[i] ? _values[i] : double.NaN);
+        for (int i = 0; i < Count; i++) d.Add(_valid is null || _valid[i] ? _values[i] : double.NaN);
         return d;
     }
 
@@ -131,67 +131,65 @@ internal sealed class Int32Builder : ColumnBuilder
     }
 }
 
-internal sealed class DoubleBuilder : ColumnBuilder
+/// <summary>A builder whose values are one array of T; Build hands the array to <see cref="Make"/>.</summary>
+internal abstract class ArrayBuilder<T> : ColumnBuilder
 {
-    private double[] _values = [];
+    private T[] _values = [];
 
-    public override ColumnType Type => ColumnType.Double;
-
-    public override AppendResult Append(ReadOnlySpan<byte> field, bool quoted)
-    {
-        double v = double.NaN;
-        if (!field.IsEmpty && !Utf8Number.TryParseDouble(field, out v)) return AppendResult.BadValue;
-        AppendValue(v);
-        return AppendResult.Ok;
-    }
-
-    public void AppendValue(double v)
+    public void Add(T value)
     {
         Grow(ref _values, Count + 1);
-        _values[Count++] = v;
+        _values[Count++] = value;
     }
 
-    public override void Reserve(int rows) => Grow(ref _values, rows);
-
-    public override Column Build(string name)
-    {
-        var c = new DoubleColumn(name, _values, Count);
-        _values = [];
-        Count = 0;
-        return c;
-    }
-}
-
-/// <summary>Text, one string a row (no dictionary): for a schema that says String.</summary>
-internal sealed class TextBuilder : ColumnBuilder
-{
-    private string?[] _values = [];
-
-    public override ColumnType Type => ColumnType.String;
-
-    public override AppendResult Append(ReadOnlySpan<byte> field, bool quoted)
-    {
-        Grow(ref _values, Count + 1);
-        _values[Count++] = field.IsEmpty && !quoted ? null : Encoding.UTF8.GetString(field);
-        return AppendResult.Ok;
-    }
-
-    public override void Reserve(int rows) => Grow(ref _values, rows);
-
-    public void AppendAll(ReadOnlySpan<string?> values)
+    public void AddRange(ReadOnlySpan<T> values)
     {
         Grow(ref _values, Count + values.Length);
         values.CopyTo(_values.AsSpan(Count));
         Count += values.Length;
     }
 
+    public override void Reserve(int rows) => Grow(ref _values, rows);
+
     public override Column Build(string name)
     {
-        var c = new StringColumn(name, _values, Count);
+        Column c = Make(name, _values, Count);
         _values = [];
         Count = 0;
         return c;
     }
+
+    /// <summary>The column over the first <paramref name="count"/> values (the array is handed over, not copied).</summary>
+    protected abstract Column Make(string name, T[] values, int count);
+}
+
+internal sealed class DoubleBuilder : ArrayBuilder<double>
+{
+    public override ColumnType Type => ColumnType.Double;
+
+    public override AppendResult Append(ReadOnlySpan<byte> field, bool quoted)
+    {
+        double v = double.NaN;
+        if (!field.IsEmpty && !Utf8Number.TryParseDouble(field, out v)) return AppendResult.BadValue;
+        Add(v);
+        return AppendResult.Ok;
+    }
+
+    protected override Column Make(string name, double[] values, int count) => new DoubleColumn(name, values, count);
+}
+
+/// <summary>Text, one string a row (no dictionary): for a schema that says String.</summary>
+internal sealed class TextBuilder : ArrayBuilder<string?>
+{
+    public override ColumnType Type => ColumnType.String;
+
+    public override AppendResult Append(ReadOnlySpan<byte> field, bool quoted)
+    {
+        Add(field.IsEmpty && !quoted ? null : Encoding.UTF8.GetString(field));
+        return AppendResult.Ok;
+    }
+
+    protected override Column Make(string name, string?[] values, int count) => new StringColumn(name, values, count);
 }
 
 /// <summary>
@@ -279,7 +277,7 @@ internal sealed class CategoryBuilder : ColumnBuilder
         _strings.Reserve(_codes.Length);
         var values = new string?[Count];
         for (int i = 0; i < Count; i++) values[i] = _codes[i] < 0 ? null : _categories[_codes[i]];
-        _strings.AppendAll(values);
+        _strings.AddRange(values);
         _codes = [];
         _index.Clear();
         _categories.Clear();

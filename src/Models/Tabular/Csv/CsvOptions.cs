@@ -17,6 +17,13 @@ public sealed record CsvOptions
     /// <summary>An inferred text column stays Category while its distinct values are at most this fraction of its non-missing values, else it becomes String.</summary>
     public double CategoryMaxFraction { get; init; } = 0.5;
 
+    /// <summary>
+    /// When set, a record with the wrong number of fields is skipped and handed here as the
+    /// exception it would have thrown (line and message), instead of ending the read: for real
+    /// files known to hold a few bad lines, such as Kaggle's styles.csv. Null (default): throw.
+    /// </summary>
+    public Action<TabularException>? OnRaggedRow { get; init; }
+
     /// <summary>Size of the read buffer in bytes (it grows if one record is larger).</summary>
     public int BufferSize { get; init; } = 1 << 20;
 }

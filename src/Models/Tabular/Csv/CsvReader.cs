@@ -42,6 +42,7 @@ public sealed class CsvReader : IDisposable
     private readonly SearchValues<byte> _stops;
     private readonly string[] _names;
     private readonly ColumnBuilder[] _builders;
+    private readonly Action<TabularException>? _onRaggedRow;
 
     private byte[] _buf;
     private int _pos, _len;
@@ -68,6 +69,7 @@ public sealed class CsvReader : IDisposable
         _buf = new byte[Math.Max(options.BufferSize, 64)];
         _names = ReadHeader(options.HasHeader);
         _builders = MakeBuilders(options, textColumns);
+        _onRaggedRow = options.OnRaggedRow;
         Array.Resize(ref _start, _names.Length);
         Array.Resize(ref _length, _names.Length);
         Array.Resize(ref _flags, _names.Length);
@@ -197,7 +199,15 @@ public sealed class CsvReader : IDisposable
             int p = _pos;
             int n = ParseRecord(ref p, out int lines, growFields: false);
             if (n < 0) { Fill(); continue; }
-            if (n != ncols) throw Error(_line, $"expected {ncols} fields, got {n}");
+            if (n != ncols)
+            {
+                TabularException ragged = Error(_line, $"expected {ncols} fields, got {n}");
+                if (_onRaggedRow is null) throw ragged;
+                _onRaggedRow(ragged);
+                _pos = p;
+                _line += lines;
+                continue;
+            }
             Commit();
             chunkBytes += p - _pos;
             _pos = p;
