@@ -23,7 +23,7 @@ public sealed class Layout
     }
 
     /// <summary>Row-major contiguous layout starting at offset 0.</summary>
-    public static Layout Contiguous(Shape shape) => new(shape, shape.ContiguousStrides(), 0);
+    public static Layout Contiguous(Shape shape) => shape.ContiguousLayout; // built once per shape
 
     /// <summary>True when the elements are packed row-major with no gaps or repeats.</summary>
     public bool IsContiguous

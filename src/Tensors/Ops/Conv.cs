@@ -23,7 +23,7 @@ namespace FusionScratch.Tensors;
 
 public sealed partial class Tensor
 {
-    private static Tensor Uninitialized(params int[] shape) => Empty(new Shape(shape));
+    private static Tensor Uninitialized(params ReadOnlySpan<int> shape) => Empty(Shape.Of(shape));
 
     private static Tensor Uninitialized(Shape shape) => Empty(shape);
 
