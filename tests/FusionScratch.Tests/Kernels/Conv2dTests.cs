@@ -296,8 +296,8 @@ public class Conv2dTests
 /// <summary>
 /// Steady state allocates nothing: after one warm-up call, the single-threaded paths of every
 /// fast conv-family kernel (scratch from ArrayPool, argument checks that build their messages
-/// only on failure) allocate 0 bytes. Shapes stay below the threading thresholds, since
-/// Parallel.For allocates its own bookkeeping.
+/// only on failure) allocate 0 bytes. Shapes stay below the threading thresholds here; the
+/// threaded paths are checked process-wide in ThreadedKernelAllocationTests.
 /// </summary>
 public class ConvKernelAllocationTests
 {
