@@ -24,9 +24,18 @@
 // then blocks on an event. So back-to-back calls (the loops of a GEMM, a training step) hand off
 // in about a microsecond, a thread that finishes a little early does not pay a kernel wake-up
 // (tens of microseconds in this VM), other processes still get the core, and an idle process
-// stops polling after 2 ms. The caller's delegate is invoked as is: a caller that wants zero
-// allocations caches it (a static lambda, or a delegate stored in a field) instead of writing a
-// capturing lambda at the call site.
+// stops polling after 2 ms.
+//
+// Zero allocation at the call site. A lambda that captures locals allocates a closure (and a
+// delegate) every time the method declaring them runs. So kernels pass their loop state
+// explicitly: For(n, minChunk, state, static (st, start, end) => …) takes the state as a value
+// (a tuple or a small struct; spans travel as Pinned<float>, see Pinned.cs) and a static lambda,
+// which the compiler caches in a static field — nothing is allocated per call. The pool still
+// runs one non-generic RangeBody: for each state type, StateSlot<TState> holds the state and the
+// body in static fields while its For owns the pool, and a cached delegate reads them back.
+// (One job at a time owns the pool, so one slot per type is enough; a For that runs inline never
+// touches the slot.) The plain For(n, minChunk, body) stays for callers that cache their delegate
+// themselves (the GEMM's per-thread job object) and for tests.
 //
 // Shortcuts taken, said plainly:
 //   - One job at a time. A For that finds the pool busy — a nested For from inside a chunk, or
@@ -43,6 +52,9 @@ namespace FusionScratch.Kernels;
 
 /// <summary>Body of a parallel loop over the half-open item range [start, end).</summary>
 public delegate void RangeBody(int start, int end);
+
+/// <summary>Body of a parallel loop over [start, end) that gets its state as an argument instead of capturing it.</summary>
+public delegate void RangeBody<TState>(TState state, int start, int end);
 
 /// <summary>Owns the engine's thread count and its parallel loop.</summary>
 public static class Parallelism
@@ -79,12 +91,7 @@ public static class Parallelism
     internal static void For(int n, int minChunk, RangeBody body, int maxThreads, int maxChunks = 0)
     {
         if (n <= 0) return;
-        maxThreads = Math.Max(1, maxThreads);
-        if (maxChunks < maxThreads) maxChunks = maxThreads;
-        int chunks = Math.Min(Math.Min(maxChunks, MaxChunks), Math.Max(1, n / Math.Max(1, minChunk)));
-        // Inline when there is nothing to split, when we are already inside a chunk (a worker
-        // must never wait for the pool it belongs to), or when another thread holds the pool.
-        if (chunks <= 1 || maxThreads == 1 || t_insideChunk || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (!TryAcquirePool(n, minChunk, ref maxThreads, maxChunks, out int chunks))
         {
             body(0, n);
             return;
@@ -97,6 +104,63 @@ public static class Parallelism
         {
             Volatile.Write(ref _busy, 0);
         }
+    }
+
+    /// <summary>
+    /// <see cref="For(int, int, RangeBody)"/> with explicit loop state: runs
+    /// body(state, start, end) over contiguous chunks of [0, n). Pass a static lambda (or a cached
+    /// delegate) and put everything the body needs in <paramref name="state"/>: then the call
+    /// allocates nothing, where a capturing lambda allocates a closure and a delegate per call.
+    /// </summary>
+    public static void For<TState>(int n, int minChunk, TState state, RangeBody<TState> body) =>
+        For(n, minChunk, state, body, _threads);
+
+    /// <summary><see cref="For{TState}(int, int, TState, RangeBody{TState})"/> with an explicit thread limit and chunk count (as the non-generic overload).</summary>
+    internal static void For<TState>(int n, int minChunk, TState state, RangeBody<TState> body, int maxThreads, int maxChunks = 0)
+    {
+        if (n <= 0) return;
+        if (!TryAcquirePool(n, minChunk, ref maxThreads, maxChunks, out int chunks))
+        {
+            body(state, 0, n);
+            return;
+        }
+        try
+        {
+            StateSlot<TState>.State = state;
+            StateSlot<TState>.Body = body;
+            Dispatch(n, chunks, Math.Min(maxThreads, chunks) - 1, StateSlot<TState>.Run);
+        }
+        finally
+        {
+            StateSlot<TState>.State = default!; // drop references the state may hold
+            StateSlot<TState>.Body = null;
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    /// <summary>
+    /// Chooses the chunk count and takes the pool. False means run inline: nothing to split, we
+    /// are already inside a chunk (a worker must never wait for the pool it belongs to), or
+    /// another thread holds the pool.
+    /// </summary>
+    private static bool TryAcquirePool(int n, int minChunk, ref int maxThreads, int maxChunks, out int chunks)
+    {
+        maxThreads = Math.Max(1, maxThreads);
+        if (maxChunks < maxThreads) maxChunks = maxThreads;
+        chunks = Math.Min(Math.Min(maxChunks, MaxChunks), Math.Max(1, n / Math.Max(1, minChunk)));
+        return chunks > 1 && maxThreads > 1 && !t_insideChunk && Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
+    }
+
+    /// <summary>
+    /// The state and body of the generic For that owns the pool, for each state type. Written by
+    /// the owner before it publishes the job (the claim word's Interlocked write orders them) and
+    /// read by the threads only while they run a chunk of that job.
+    /// </summary>
+    private static class StateSlot<TState>
+    {
+        public static TState State = default!;
+        public static RangeBody<TState>? Body;
+        public static readonly RangeBody Run = static (start, end) => Body!(State, start, end);
     }
 
     // ------------------------------------------------------------------ the pool

@@ -23,7 +23,7 @@ public sealed class Layout
     }
 
     /// <summary>Row-major contiguous layout starting at offset 0.</summary>
-    public static Layout Contiguous(Shape shape) => new(shape, shape.ContiguousStrides(), 0);
+    public static Layout Contiguous(Shape shape) => shape.ContiguousLayout; // built once per shape
 
     /// <summary>True when the elements are packed row-major with no gaps or repeats.</summary>
     public bool IsContiguous
@@ -88,10 +88,17 @@ public sealed class Layout
     /// <summary>Broadcasts to <paramref name="target"/> with stride 0 on expanded dimensions.</summary>
     public Layout Expand(Shape target)
     {
+        var strides = new int[target.Rank];
+        ExpandStrides(target, strides);
+        return new Layout(target, strides, Offset);
+    }
+
+    /// <summary>The strides of <see cref="Expand"/> written into <paramref name="strides"/> (target.Rank of them), without making a Layout.</summary>
+    internal void ExpandStrides(Shape target, Span<int> strides)
+    {
         if (target.Rank < Shape.Rank)
             throw new ArgumentException($"expand: cannot expand shape {Shape} to the lower-rank {target}");
         int lead = target.Rank - Shape.Rank;
-        var strides = new int[target.Rank];
         for (int d = 0; d < target.Rank; d++)
         {
             if (d < lead) { strides[d] = 0; continue; }
@@ -100,7 +107,6 @@ public sealed class Layout
             else if (src == 1) strides[d] = 0;
             else throw new ArgumentException($"expand: shape {Shape} cannot be broadcast to {target}");
         }
-        return new Layout(target, strides, Offset);
     }
 
     public override string ToString() => $"{Shape} strides {Shape.Format(_strides)} offset {Offset}";

@@ -3,6 +3,12 @@
 // Dimensions are listed outermost first (row-major), as in NumPy and PyTorch. A rank-0 shape "()"
 // is a scalar with one element. Broadcasting follows NumPy: align trailing dimensions; two sizes
 // are compatible when equal or when one of them is 1.
+//
+// Allocation: a training step makes the same few shapes every step (a layer's output, its
+// gradient). Ops get theirs from Shape.Of, which returns an equal shape made earlier on this
+// thread when there is one (a small ring of recent shapes), and a shape builds its contiguous
+// Layout once (ContiguousLayout) for every tensor made with it. Both are safe to share because
+// shapes and layouts are immutable.
 
 namespace FusionScratch.Tensors;
 
@@ -12,15 +18,49 @@ public sealed class Shape : IEquatable<Shape>
     private readonly int[] _dims;
 
     /// <summary>Creates a shape; every dimension must be ≥ 0.</summary>
-    public Shape(params int[] dims)
+    public Shape(params int[] dims) : this((int[])dims.Clone(), owned: true) { }
+
+    /// <summary>Takes ownership of <paramref name="dims"/> (no copy): the caller made the array for this shape alone.</summary>
+    private Shape(int[] dims, bool owned)
     {
+        System.Diagnostics.Debug.Assert(owned);
         foreach (int d in dims)
             if (d < 0) throw new ArgumentException($"shape {Format(dims)} has a negative dimension");
-        _dims = (int[])dims.Clone();
+        _dims = dims;
         long n = 1;
         foreach (int d in _dims) n *= d;
         if (n > int.MaxValue) throw new ArgumentException($"shape {Format(dims)} has {n} elements, more than a tensor can hold");
         Numel = (int)n;
+    }
+
+    private Layout? _contiguous;
+
+    /// <summary>The row-major contiguous layout of this shape at offset 0, built once and shared by every tensor made with it.</summary>
+    internal Layout ContiguousLayout => _contiguous ??= new Layout(this, ContiguousStrides(), 0);
+
+    /// <summary>Recently made shapes on this thread (a ring), for <see cref="Of"/>.</summary>
+    [ThreadStatic] private static Shape?[]? t_recent;
+    [ThreadStatic] private static int t_next;
+    private const int RecentShapes = 64;
+
+    /// <summary>
+    /// A shape with these dimensions: one made recently on this thread when its dimensions are
+    /// equal (so a steady training step makes no new shapes), else a new one. Compare shapes with
+    /// ==, never by reference.
+    /// </summary>
+    public static Shape Of(params ReadOnlySpan<int> dims)
+    {
+        var recent = t_recent ??= new Shape?[RecentShapes];
+        for (int i = 0; i < recent.Length; i++)
+        {
+            Shape? s = recent[i];
+            if (s is null) break; // the ring fills from slot 0: nothing after an empty slot
+            if (dims.SequenceEqual(s._dims)) return s;
+        }
+        var shape = new Shape(dims.ToArray(), owned: true);
+        recent[t_next] = shape;
+        t_next = (t_next + 1) % RecentShapes;
+        return shape;
     }
 
     /// <summary>The scalar shape ().</summary>
@@ -66,7 +106,7 @@ public sealed class Shape : IEquatable<Shape>
     public static Shape Broadcast(Shape a, Shape b, string op = "broadcast")
     {
         int rank = Math.Max(a.Rank, b.Rank);
-        var dims = new int[rank];
+        Span<int> dims = stackalloc int[rank];
         for (int i = 0; i < rank; i++)
         {
             int da = i < rank - a.Rank ? 1 : a._dims[i - (rank - a.Rank)];
@@ -75,7 +115,7 @@ public sealed class Shape : IEquatable<Shape>
                 throw new ArgumentException($"{op}: shapes {a} and {b} cannot be broadcast (dimension {i}: {da} vs {db})");
             dims[i] = da == 1 ? db : da;
         }
-        return new Shape(dims);
+        return Of(dims);
     }
 
     public bool Equals(Shape? other) => other is not null && _dims.AsSpan().SequenceEqual(other._dims);

@@ -18,6 +18,9 @@
 //                one MatMulKernels.Gemm per image (or per chunk of small images), fold back with
 //                col2im for the input gradient. 1×1 stride-1 unpadded convolutions skip the
 //                unfolding entirely. (Conv2d.2.Im2Col.cs)
+//   3. ImageParallel — variant 2 with the batch's images split across threads (one fork/join per
+//                pass instead of one per GEMM block); each thread has its own col scratch and
+//                its own dW partial, added in a fixed order. (Conv2d.3.ImageParallel.cs)
 //   DepthwiseConv2d.cs — groups = C, one R×S filter per channel, a direct SIMD kernel.
 //
 //   dotnet run --project src/Runner -- kernel conv2d --variant 1
@@ -135,9 +138,7 @@ public static partial class Conv2dKernels
     /// </summary>
     public static void BackwardInputNaive(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx)
     {
-        s.Check(dy.Length, s.OutputLength, "dy", [s.N, s.K, s.P, s.Q], "conv2d backward");
-        s.CheckWeight(w.Length, "conv2d backward", null);
-        s.Check(dx.Length, s.InputLength, "dx", [s.N, s.C, s.H, s.W], "conv2d backward");
+        CheckBackwardInput(dy.Length, w.Length, s, dx.Length);
         // dy is (N,K,P,Q), w is (K,C,R,S), dx is (N,C,H,W)
         int N = s.N, C = s.C, H = s.H, W = s.W, K = s.K, R = s.R, S = s.S, P = s.P, Q = s.Q;
         dx.Clear();
@@ -194,6 +195,13 @@ public static partial class Conv2dKernels
                                 }
                             }
                     }
+    }
+
+    internal static void CheckBackwardInput(int dyLength, int wLength, in Conv2dShape s, int dxLength)
+    {
+        s.Check(dyLength, s.OutputLength, "dy", [s.N, s.K, s.P, s.Q], "conv2d backward");
+        s.CheckWeight(wLength, "conv2d backward", null);
+        s.Check(dxLength, s.InputLength, "dx", [s.N, s.C, s.H, s.W], "conv2d backward");
     }
 
     internal static void CheckBackwardWeight(int xLength, int dyLength, in Conv2dShape s, int dwLength, int dBiasLength, string op, int? wExpected)

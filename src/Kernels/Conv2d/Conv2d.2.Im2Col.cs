@@ -42,10 +42,13 @@
 // Threads: the GEMMs thread themselves (Parallelism inside MatMulKernels.Gemm), so they are
 // called from this thread, one after another; im2col and col2im split (image, channel) pairs
 // across Parallelism.For above ParallelFloats of work (each pair owns its rows of col and its
-// plane of dx, so no two threads write the same floats).
-// Scratch: col and the (K, G·PQ) buffer come from ArrayPool<float>.Shared and go back before
-// returning, so a steady state allocates nothing on one thread (the multi-threaded paths
-// allocate only Parallel.For's own bookkeeping and one closure).
+// plane of dx, so no two threads write the same floats). That is a fork/join per GEMM block,
+// which is why two threads barely beat one on a batch; variant 3 (Conv2d.3.ImageParallel.cs)
+// splits the images across threads instead and runs this file's per-image loops
+// (ForwardImages, BackwardInputImages, WeightImages) on each thread's share.
+// Scratch: col and the (K, G·PQ) buffer (ColumnScratch) come from ArrayPool<float>.Shared and
+// go back before returning, and the parallel loops pass their state to static lambdas, so a
+// steady state allocates nothing, on one thread or several.
 // Not done here: the weight gradient needs col again in backward, and this variant recomputes it
 // (im2col is O(CRS·PQ) copies against O(K·CRS·PQ) FLOPs) rather than keeping N columns alive.
 //
@@ -81,6 +84,42 @@ public static partial class Conv2dKernels
         return Math.Clamp(g, 1, Math.Max(1, s.N));
     }
 
+    /// <summary>
+    /// Scratch for running images through the GEMMs: col (C·R·S, G·P·Q) and, when G &gt; 1, the
+    /// (K, G·P·Q) buffer that gathers dy / holds the wide forward output; both rented from
+    /// ArrayPool&lt;float&gt;.Shared, none at all for a 1×1 convolution (x[n] is its own col).
+    /// Variant 2 rents one for the whole batch, variant 3 one per chunk of images.
+    /// </summary>
+    internal readonly struct ColumnScratch
+    {
+        public readonly float[]? Col, Wide;
+
+        /// <summary>Images per GEMM (G; 1 for a 1×1 convolution).</summary>
+        public readonly int ImagesPerGemm;
+
+        private ColumnScratch(float[]? col, float[]? wide, int imagesPerGemm)
+        {
+            Col = col;
+            Wide = wide;
+            ImagesPerGemm = imagesPerGemm;
+        }
+
+        public static ColumnScratch Rent(in Conv2dShape s)
+        {
+            if (s.IsPointwise) return new ColumnScratch(null, null, 1);
+            int G = Conv2dKernels.ImagesPerGemm(s), PQ = s.P * s.Q;
+            float[] col = ArrayPool<float>.Shared.Rent(s.C * s.R * s.S * G * PQ);
+            float[]? wide = G > 1 ? ArrayPool<float>.Shared.Rent(s.K * G * PQ) : null;
+            return new ColumnScratch(col, wide, G);
+        }
+
+        public void Return()
+        {
+            if (Col != null) ArrayPool<float>.Shared.Return(Col);
+            if (Wide != null) ArrayPool<float>.Shared.Return(Wide);
+        }
+    }
+
     // ------------------------------------------------------------------ forward
 
     /// <summary>
@@ -91,13 +130,31 @@ public static partial class Conv2dKernels
     public static void ForwardIm2Col(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, in Conv2dShape s, Span<float> y)
     {
         s.CheckForward(x.Length, w.Length, bias.Length, y.Length);
+        if (s.N == 0) return;
+        var scratch = ColumnScratch.Rent(s);
+        try
+        {
+            ForwardImages(x, w, bias, s, 0, s.N, scratch, y);
+        }
+        finally
+        {
+            scratch.Return();
+        }
+    }
+
+    /// <summary>
+    /// The forward for images [n0, n1) of the batch (n0 a multiple of G, so the range is whole
+    /// groups): x, y are the whole batch's spans; only y[n0 … n1) is written.
+    /// </summary>
+    internal static void ForwardImages(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, in Conv2dShape s,
+        int n0, int n1, in ColumnScratch scratch, Span<float> y)
+    {
         // x is (N,C,H,W), w is (K,CRS), bias is (K) or empty, y is (N,K,PQ)
         int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
-        if (s.N == 0) return;
         if (s.IsPointwise)
         {
             // y[n] (K, HW) = W (K, C) · x[n] (C, HW): x[n] is already the column matrix.
-            for (int n = 0; n < s.N; n++)
+            for (int n = n0; n < n1; n++)
             {
                 Span<float> yn = y.Slice(n * KPQ, KPQ);
                 float beta = FillBiasRows(bias, PQ, yn);
@@ -106,43 +163,41 @@ public static partial class Conv2dKernels
             return;
         }
 
-        int G = ImagesPerGemm(s);
-        float[] col = ArrayPool<float>.Shared.Rent(CRS * G * PQ);
-        float[]? wide = G > 1 ? ArrayPool<float>.Shared.Rent(K * G * PQ) : null;
-        try
+        int G = scratch.ImagesPerGemm;
+        for (int i0 = n0; i0 < n1; i0 += G)
         {
-            for (int n0 = 0; n0 < s.N; n0 += G)
+            int g = Math.Min(G, n1 - i0), cols = g * PQ;
+            Span<float> c = UnfoldImages(x, s, i0, g, scratch);
+            if (g == 1)
             {
-                int g = Math.Min(G, s.N - n0), cols = g * PQ;
-                Span<float> c = col.AsSpan(0, CRS * cols);
-                Im2Col(x.Slice(n0 * CHW, g * CHW), s, g, c);
-                if (g == 1)
-                {
-                    Span<float> yn = y.Slice(n0 * KPQ, KPQ);
-                    float beta = FillBiasRows(bias, PQ, yn);
-                    MatMulKernels.Gemm(w, false, c, false, K, PQ, CRS, 1f, beta, yn);
-                }
-                else
-                {
-                    // (K, g·PQ) = W · col, then row (k, image i) goes to y[n0+i, k, :] with the bias.
-                    Span<float> t = wide.AsSpan(0, K * cols);
-                    MatMulKernels.Gemm(w, false, c, false, K, cols, CRS, 1f, 0f, t);
-                    for (int i = 0; i < g; i++)
-                        for (int k = 0; k < K; k++)
-                        {
-                            ReadOnlySpan<float> src = t.Slice(k * cols + i * PQ, PQ);
-                            Span<float> dst = y.Slice((n0 + i) * KPQ + k * PQ, PQ);
-                            if (bias.IsEmpty) src.CopyTo(dst);
-                            else VectorLoop.BinaryScalarRight<Add>(src, bias[k], dst);
-                        }
-                }
+                Span<float> yn = y.Slice(i0 * KPQ, KPQ);
+                float beta = FillBiasRows(bias, PQ, yn);
+                MatMulKernels.Gemm(w, false, c, false, K, PQ, CRS, 1f, beta, yn);
+            }
+            else
+            {
+                // (K, g·PQ) = W · col, then row (k, image i) goes to y[i0+i, k, :] with the bias.
+                Span<float> t = scratch.Wide.AsSpan(0, K * cols);
+                MatMulKernels.Gemm(w, false, c, false, K, cols, CRS, 1f, 0f, t);
+                for (int i = 0; i < g; i++)
+                    for (int k = 0; k < K; k++)
+                    {
+                        ReadOnlySpan<float> src = t.Slice(k * cols + i * PQ, PQ);
+                        Span<float> dst = y.Slice((i0 + i) * KPQ + k * PQ, PQ);
+                        if (bias.IsEmpty) src.CopyTo(dst);
+                        else VectorLoop.BinaryScalarRight<Add>(src, bias[k], dst);
+                    }
             }
         }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(col);
-            if (wide != null) ArrayPool<float>.Shared.Return(wide);
-        }
+    }
+
+    /// <summary>im2col of images [i0, i0 + g) of the batch x into the scratch's col: returns col (C·R·S, g·P·Q).</summary>
+    private static Span<float> UnfoldImages(ReadOnlySpan<float> x, in Conv2dShape s, int i0, int g, in ColumnScratch scratch)
+    {
+        int CHW = s.C * s.H * s.W;
+        Span<float> col = scratch.Col.AsSpan(0, s.C * s.R * s.S * g * s.P * s.Q);
+        Im2Col(x.Slice(i0 * CHW, g * CHW), s, g, col);
+        return col;
     }
 
     /// <summary>y viewed as (K, PQ): row k = bias[k]. Returns the GEMM beta that keeps it (1), or 0 without bias.</summary>
@@ -162,38 +217,41 @@ public static partial class Conv2dKernels
     /// </summary>
     public static void BackwardInputIm2Col(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx)
     {
-        s.Check(dy.Length, s.OutputLength, "dy", [s.N, s.K, s.P, s.Q], "conv2d backward");
-        s.CheckWeight(w.Length, "conv2d backward", null);
-        s.Check(dx.Length, s.InputLength, "dx", [s.N, s.C, s.H, s.W], "conv2d backward");
+        CheckBackwardInput(dy.Length, w.Length, s, dx.Length);
+        if (s.N == 0) return;
+        var scratch = ColumnScratch.Rent(s);
+        try
+        {
+            BackwardInputImages(dy, w, s, 0, s.N, scratch, dx);
+        }
+        finally
+        {
+            scratch.Return();
+        }
+    }
+
+    /// <summary>The input gradient for images [n0, n1) (whole groups): only dx[n0 … n1) is written.</summary>
+    internal static void BackwardInputImages(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s,
+        int n0, int n1, in ColumnScratch scratch, Span<float> dx)
+    {
         // dy is (N,K,PQ), w is (K,CRS), dx is (N,C,H,W)
         int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
-        if (s.N == 0) return;
         if (s.IsPointwise)
         {
             // dx[n] (C, HW) = Wᵀ (C, K) · dy[n] (K, HW), straight into dx.
-            for (int n = 0; n < s.N; n++)
+            for (int n = n0; n < n1; n++)
                 MatMulKernels.Gemm(w, true, dy.Slice(n * KPQ, KPQ), false, s.C, PQ, K, 1f, 0f, dx.Slice(n * CHW, CHW));
             return;
         }
 
-        int G = ImagesPerGemm(s);
-        float[] col = ArrayPool<float>.Shared.Rent(CRS * G * PQ);
-        float[]? wide = G > 1 ? ArrayPool<float>.Shared.Rent(K * G * PQ) : null;
-        try
+        int G = scratch.ImagesPerGemm;
+        for (int i0 = n0; i0 < n1; i0 += G)
         {
-            for (int n0 = 0; n0 < s.N; n0 += G)
-            {
-                int g = Math.Min(G, s.N - n0), cols = g * PQ;
-                ReadOnlySpan<float> dyc = g == 1 ? dy.Slice(n0 * KPQ, KPQ) : GatherRows(dy, n0, g, K, PQ, wide.AsSpan(0, K * cols));
-                Span<float> dcol = col.AsSpan(0, CRS * cols);
-                MatMulKernels.Gemm(w, true, dyc, false, CRS, cols, K, 1f, 0f, dcol);
-                Col2Im(dcol, s, g, dx.Slice(n0 * CHW, g * CHW));
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(col);
-            if (wide != null) ArrayPool<float>.Shared.Return(wide);
+            int g = Math.Min(G, n1 - i0), cols = g * PQ;
+            ReadOnlySpan<float> dyc = g == 1 ? dy.Slice(i0 * KPQ, KPQ) : GatherRows(dy, i0, g, K, PQ, scratch.Wide.AsSpan(0, K * cols));
+            Span<float> dcol = scratch.Col.AsSpan(0, CRS * cols);
+            MatMulKernels.Gemm(w, true, dyc, false, CRS, cols, K, 1f, 0f, dcol);
+            Col2Im(dcol, s, g, dx.Slice(i0 * CHW, g * CHW));
         }
     }
 
@@ -206,36 +264,67 @@ public static partial class Conv2dKernels
     public static void BackwardWeightIm2Col(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, in Conv2dShape s, Span<float> dw, Span<float> dBias)
     {
         CheckBackwardWeight(x.Length, dy.Length, s, dw.Length, dBias.Length, "conv2d backward", null);
-        // x is (N,C,H,W), dy is (N,K,PQ), dw is (K,CRS), dBias is (K) or empty
-        int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
-        if (!dBias.IsEmpty) BiasGradient(dy, s.N, K, PQ, dBias);
         if (s.N == 0)
         {
             dw.Clear();
+            dBias.Clear();
             return;
         }
         // When C·R·S < K (the first layer of a network: C = 1, so C·R·S = 9 against K = 32) the
         // GEMM is run for dWᵀ (CRS, K) = col · dyᵀ instead, so that the short side is M rather
         // than N (see the header), and transposed into dw once at the end.
-        int rows = s.IsPointwise ? s.C : CRS;
-        bool transposed = rows < K;
-        float[]? dwt = transposed ? ArrayPool<float>.Shared.Rent(rows * K) : null;
-        Span<float> acc = transposed ? dwt.AsSpan(0, rows * K) : dw;
+        int rows = WeightRows(s);
+        bool transposed = rows < s.K;
+        float[]? dwt = transposed ? ArrayPool<float>.Shared.Rent(rows * s.K) : null;
+        Span<float> acc = transposed ? dwt.AsSpan(0, rows * s.K) : dw;
+        var scratch = ColumnScratch.Rent(s);
         try
         {
-            if (s.IsPointwise)
-            {
-                // dW (K, C) += dy[n] (K, HW) · x[n]ᵀ (HW, C); beta = 0 on the first image overwrites.
-                for (int n = 0; n < s.N; n++)
-                    WeightGemm(dy.Slice(n * KPQ, KPQ), x.Slice(n * CHW, CHW), K, s.C, PQ, n == 0 ? 0f : 1f, transposed, acc);
-            }
-            else
-                BackwardWeightColumns(x, dy, s, transposed, acc);
-            if (transposed) TransposeInto(acc, rows, K, dw);
+            WeightImages(x, dy, s, 0, s.N, transposed, scratch, acc, dBias);
+            if (transposed) TransposeInto(acc, rows, s.K, dw);
         }
         finally
         {
+            scratch.Return();
             if (dwt != null) ArrayPool<float>.Shared.Return(dwt);
+        }
+    }
+
+    /// <summary>Rows of dW viewed as a matrix (C·R·S, or C for a 1×1 convolution, whose col is x[n] itself).</summary>
+    internal static int WeightRows(in Conv2dShape s) => s.IsPointwise ? s.C : s.C * s.R * s.S;
+
+    /// <summary>
+    /// The weight gradient of images [n0, n1) (whole groups), overwriting <paramref name="acc"/>:
+    /// dW (K, rows), or dWᵀ (rows, K) when transposed. When <paramref name="dBias"/> is not empty
+    /// it is overwritten with db over the same images, each image's rows summed right after its
+    /// GEMM has read them (still in cache).
+    /// </summary>
+    internal static void WeightImages(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, in Conv2dShape s, int n0, int n1,
+        bool transposed, in ColumnScratch scratch, Span<float> acc, Span<float> dBias)
+    {
+        // x is (N,C,H,W), dy is (N,K,PQ), acc is (K,rows) or (rows,K), dBias is (K) or empty
+        int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
+        dBias.Clear();
+        if (s.IsPointwise)
+        {
+            // dW (K, C) += dy[n] (K, HW) · x[n]ᵀ (HW, C); beta = 0 on the first image overwrites.
+            for (int n = n0; n < n1; n++)
+            {
+                WeightGemm(dy.Slice(n * KPQ, KPQ), x.Slice(n * CHW, CHW), K, s.C, PQ, n == n0 ? 0f : 1f, transposed, acc);
+                AddRowSums(dy.Slice(n * KPQ, KPQ), K, PQ, dBias);
+            }
+            return;
+        }
+
+        int G = scratch.ImagesPerGemm;
+        for (int i0 = n0; i0 < n1; i0 += G)
+        {
+            int g = Math.Min(G, n1 - i0), cols = g * PQ;
+            Span<float> c = UnfoldImages(x, s, i0, g, scratch);
+            ReadOnlySpan<float> dyc = g == 1 ? dy.Slice(i0 * KPQ, KPQ) : GatherRows(dy, i0, g, K, PQ, scratch.Wide.AsSpan(0, K * cols));
+            WeightGemm(dyc, c, K, CRS, cols, i0 == n0 ? 0f : 1f, transposed, acc);
+            for (int n = i0; n < i0 + g; n++)
+                AddRowSums(dy.Slice(n * KPQ, KPQ), K, PQ, dBias);
         }
     }
 
@@ -244,31 +333,6 @@ public static partial class Conv2dKernels
     {
         if (transposed) MatMulKernels.Gemm(col, false, dyc, true, rows, K, cols, 1f, beta, acc);
         else MatMulKernels.Gemm(dyc, false, col, true, K, rows, cols, 1f, beta, acc);
-    }
-
-    /// <summary>The im2col path of <see cref="BackwardWeightIm2Col"/>: acc is dW (K, CRS), or dWᵀ (CRS, K) when transposed.</summary>
-    private static void BackwardWeightColumns(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, in Conv2dShape s, bool transposed, Span<float> acc)
-    {
-        int K = s.K, CRS = s.C * s.R * s.S, PQ = s.P * s.Q, CHW = s.C * s.H * s.W, KPQ = K * PQ;
-        int G = ImagesPerGemm(s);
-        float[] col = ArrayPool<float>.Shared.Rent(CRS * G * PQ);
-        float[]? wide = G > 1 ? ArrayPool<float>.Shared.Rent(K * G * PQ) : null;
-        try
-        {
-            for (int n0 = 0; n0 < s.N; n0 += G)
-            {
-                int g = Math.Min(G, s.N - n0), cols = g * PQ;
-                Span<float> c = col.AsSpan(0, CRS * cols);
-                Im2Col(x.Slice(n0 * CHW, g * CHW), s, g, c);
-                ReadOnlySpan<float> dyc = g == 1 ? dy.Slice(n0 * KPQ, KPQ) : GatherRows(dy, n0, g, K, PQ, wide.AsSpan(0, K * cols));
-                WeightGemm(dyc, c, K, CRS, cols, n0 == 0 ? 0f : 1f, transposed, acc);
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(col);
-            if (wide != null) ArrayPool<float>.Shared.Return(wide);
-        }
     }
 
     /// <summary>dst (cols, rows) = src (rows, cols)ᵀ.</summary>
@@ -288,8 +352,15 @@ public static partial class Conv2dKernels
             throw new ArgumentException($"conv2d bias gradient: dy has {dy.Length} elements and dBias {dBias.Length}, expected (N,K,P·Q) = ({N},{K},{PQ}) and ({K})");
         dBias.Clear();
         for (int n = 0; n < N; n++)
-            for (int k = 0; k < K; k++)
-                dBias[k] += ReduceKernels.Sum(dy.Slice((n * K + k) * PQ, PQ));
+            AddRowSums(dy.Slice(n * K * PQ, K * PQ), K, PQ, dBias);
+    }
+
+    /// <summary>db[k] += Σ_pq dyn[k, pq] for one image's dyn (K, PQ); nothing when db is empty.</summary>
+    private static void AddRowSums(ReadOnlySpan<float> dyn, int K, int PQ, Span<float> dBias)
+    {
+        if (dBias.IsEmpty) return;
+        for (int k = 0; k < K; k++)
+            dBias[k] += ReduceKernels.Sum(dyn.Slice(k * PQ, PQ));
     }
 
     /// <summary>dy rows of images n0 … n0+g−1 side by side: wide (K, g·PQ)[k, i·PQ + j] = dy[n0+i, k, j].</summary>
@@ -320,17 +391,12 @@ public static partial class Conv2dKernels
             Im2ColParallel(x, s, images, col, items, perItem);
     }
 
-    // In its own method: the lambda's closure is allocated on entry to the method that declares
-    // its captured variables, and the single-threaded path must not allocate.
-    private static unsafe void Im2ColParallel(ReadOnlySpan<float> x, Conv2dShape s, int images, Span<float> col, int items, int perItem)
+    private static unsafe void Im2ColParallel(ReadOnlySpan<float> x, in Conv2dShape s, int images, Span<float> col, int items, int perItem)
     {
         fixed (float* px = x, pc = col)
-        {
-            float* xp = px, cp = pc;
-            int xn = x.Length, cn = col.Length;
-            Parallelism.For(items, Math.Max(1, ParallelFloats / perItem), (i0, i1) =>
-                Im2ColRange(new ReadOnlySpan<float>(xp, xn), s, images, new Span<float>(cp, cn), i0, i1));
-        }
+            Parallelism.For(items, Math.Max(1, ParallelFloats / perItem),
+                (X: new Pinned<float>(px, x.Length), s, images, Col: new Pinned<float>(pc, col.Length)),
+                static (st, i0, i1) => Im2ColRange(st.X.Span, st.s, st.images, st.Col.Span, i0, i1));
     }
 
     /// <summary>Items [item0, item1), item = image·C + channel: the R·S rows of col that come from that input plane.</summary>
@@ -440,15 +506,12 @@ public static partial class Conv2dKernels
             Col2ImParallel(col, s, images, dx, items, perItem);
     }
 
-    private static unsafe void Col2ImParallel(ReadOnlySpan<float> col, Conv2dShape s, int images, Span<float> dx, int items, int perItem)
+    private static unsafe void Col2ImParallel(ReadOnlySpan<float> col, in Conv2dShape s, int images, Span<float> dx, int items, int perItem)
     {
         fixed (float* pc = col, pd = dx)
-        {
-            float* cp = pc, dp = pd;
-            int cn = col.Length, dn = dx.Length;
-            Parallelism.For(items, Math.Max(1, ParallelFloats / perItem), (i0, i1) =>
-                Col2ImRange(new ReadOnlySpan<float>(cp, cn), s, images, new Span<float>(dp, dn), i0, i1));
-        }
+            Parallelism.For(items, Math.Max(1, ParallelFloats / perItem),
+                (Col: new Pinned<float>(pc, col.Length), s, images, Dx: new Pinned<float>(pd, dx.Length)),
+                static (st, i0, i1) => Col2ImRange(st.Col.Span, st.s, st.images, st.Dx.Span, i0, i1));
     }
 
     /// <summary>Items [item0, item1), item = image·C + channel: clears that plane of dx and adds its R·S rows of col into it.</summary>

@@ -332,12 +332,9 @@ public static class DepthwiseConv2dKernels
     private static unsafe void ForwardParallel(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Conv2dShape s, Span<float> y, int planes, long work)
     {
         fixed (float* px = x, pw = w, pb = bias, py = y)
-        {
-            float* xp = px, wp = pw, bp = pb, yp = py;
-            int xn = x.Length, wn = w.Length, bn = bias.Length, yn = y.Length;
-            Parallelism.For(planes, MinPlanes(planes, work), (i0, i1) =>
-                ForwardPlanes(new(xp, xn), new(wp, wn), new(bp, bn), s, new(yp, yn), i0, i1));
-        }
+            Parallelism.For(planes, MinPlanes(planes, work),
+                (X: new Pinned<float>(px, x.Length), W: new Pinned<float>(pw, w.Length), Bias: new Pinned<float>(pb, bias.Length), s, Y: new Pinned<float>(py, y.Length)),
+                static (st, i0, i1) => ForwardPlanes(st.X.Span, st.W.Span, st.Bias.Span, st.s, st.Y.Span, i0, i1));
     }
 
     private static int MinPlanes(int planes, long work) => (int)Math.Max(1, ParallelWork / Math.Max(1, work / planes));
@@ -431,12 +428,9 @@ public static class DepthwiseConv2dKernels
     private static unsafe void BackwardInputParallel(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Conv2dShape s, Span<float> dx, int planes, long work)
     {
         fixed (float* pdy = dy, pw = w, pdx = dx)
-        {
-            float* dyp = pdy, wp = pw, dxp = pdx;
-            int dyn = dy.Length, wn = w.Length, dxn = dx.Length;
-            Parallelism.For(planes, MinPlanes(planes, work), (i0, i1) =>
-                BackwardInputPlanes(new(dyp, dyn), new(wp, wn), s, new(dxp, dxn), i0, i1));
-        }
+            Parallelism.For(planes, MinPlanes(planes, work),
+                (Dy: new Pinned<float>(pdy, dy.Length), W: new Pinned<float>(pw, w.Length), s, Dx: new Pinned<float>(pdx, dx.Length)),
+                static (st, i0, i1) => BackwardInputPlanes(st.Dy.Span, st.W.Span, st.s, st.Dx.Span, i0, i1));
     }
 
     private static void BackwardInputPlanes(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx, int i0, int i1)
@@ -523,12 +517,9 @@ public static class DepthwiseConv2dKernels
     private static unsafe void BackwardWeightParallel(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Conv2dShape s, Span<float> dw, Span<float> dBias, long work)
     {
         fixed (float* px = x, pdy = dy, pdw = dw, pdb = dBias)
-        {
-            float* xp = px, dyp = pdy, dwp = pdw, dbp = pdb;
-            int xn = x.Length, dyn = dy.Length, dwn = dw.Length, dbn = dBias.Length;
-            Parallelism.For(s.C, MinPlanes(s.C, work), (c0, c1) =>
-                BackwardWeightChannels(new(xp, xn), new(dyp, dyn), s, new(dwp, dwn), new(dbp, dbn), c0, c1));
-        }
+            Parallelism.For(s.C, MinPlanes(s.C, work),
+                (X: new Pinned<float>(px, x.Length), Dy: new Pinned<float>(pdy, dy.Length), s, Dw: new Pinned<float>(pdw, dw.Length), Db: new Pinned<float>(pdb, dBias.Length)),
+                static (st, c0, c1) => BackwardWeightChannels(st.X.Span, st.Dy.Span, st.s, st.Dw.Span, st.Db.Span, c0, c1));
     }
 
     /// <summary>Channels [c0, c1): dw[c] and db[c] over the whole batch.</summary>

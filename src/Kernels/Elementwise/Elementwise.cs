@@ -74,14 +74,11 @@ public static class ElementwiseKernels
             VectorLoop.Unary<TOp>(x, y);
             return;
         }
-        // Spans cannot be captured by a lambda: pin them and capture the addresses. The pins hold
-        // until Parallelism.For returns, which is after every chunk has finished.
+        // Spans cannot be loop state: pin them and pass the addresses. The pins hold until
+        // Parallelism.For returns, which is after every chunk has finished.
         fixed (float* px = x, py = y)
-        {
-            nint ax = (nint)px, ay = (nint)py;
-            Parallelism.For(x.Length, MinChunk, (start, end) =>
-                VectorLoop.Unary<TOp>(Slice(ax, start, end), SliceMut(ay, start, end)));
-        }
+            Parallelism.For(x.Length, MinChunk, (X: (nint)px, Y: (nint)py),
+                static (st, start, end) => VectorLoop.Unary<TOp>(Slice(st.X, start, end), SliceMut(st.Y, start, end)));
     }
 
     // ------------------------------------------------------------------ binary: z = f(x, y)
@@ -108,11 +105,8 @@ public static class ElementwiseKernels
             return;
         }
         fixed (float* px = x, py = y, pz = z)
-        {
-            nint ax = (nint)px, ay = (nint)py, az = (nint)pz;
-            Parallelism.For(x.Length, MinChunk, (start, end) =>
-                VectorLoop.Binary<TOp>(Slice(ax, start, end), Slice(ay, start, end), SliceMut(az, start, end)));
-        }
+            Parallelism.For(x.Length, MinChunk, (X: (nint)px, Y: (nint)py, Z: (nint)pz),
+                static (st, start, end) => VectorLoop.Binary<TOp>(Slice(st.X, start, end), Slice(st.Y, start, end), SliceMut(st.Z, start, end)));
     }
 
     // ------------------------------------------------------------------ scalar operand: z = f(x, s), z = f(s, x)
@@ -137,11 +131,8 @@ public static class ElementwiseKernels
             return;
         }
         fixed (float* px = x, pz = z)
-        {
-            nint ax = (nint)px, az = (nint)pz;
-            Parallelism.For(x.Length, MinChunk, (start, end) =>
-                VectorLoop.BinaryScalarRight<TOp>(Slice(ax, start, end), s, SliceMut(az, start, end)));
-        }
+            Parallelism.For(x.Length, MinChunk, (X: (nint)px, S: s, Z: (nint)pz),
+                static (st, start, end) => VectorLoop.BinaryScalarRight<TOp>(Slice(st.X, start, end), st.S, SliceMut(st.Z, start, end)));
     }
 
     /// <summary>Reference: z[i] = TOp(s, x[i]) (the scalar on the left: s − x, s / x). z may alias x.</summary>
@@ -164,11 +155,8 @@ public static class ElementwiseKernels
             return;
         }
         fixed (float* px = x, pz = z)
-        {
-            nint ax = (nint)px, az = (nint)pz;
-            Parallelism.For(x.Length, MinChunk, (start, end) =>
-                VectorLoop.BinaryScalarLeft<TOp>(s, Slice(ax, start, end), SliceMut(az, start, end)));
-        }
+            Parallelism.For(x.Length, MinChunk, (S: s, X: (nint)px, Z: (nint)pz),
+                static (st, start, end) => VectorLoop.BinaryScalarLeft<TOp>(st.S, Slice(st.X, start, end), SliceMut(st.Z, start, end)));
     }
 
     // ------------------------------------------------------------------ broadcasting: z = f(x[..], y[..])
@@ -241,10 +229,9 @@ public static class ElementwiseKernels
                 BroadcastRows<TOp>(px, py, pz, in shape, 0, rows);
                 return;
             }
-            nint ax = (nint)px, ay = (nint)py, az = (nint)pz;
             int minRows = Math.Max(1, MinChunk / inner);
-            Parallelism.For(rows, minRows, (start, end) =>
-                BroadcastRows<TOp>((float*)ax, (float*)ay, (float*)az, in shape, start, end));
+            Parallelism.For(rows, minRows, (X: (nint)px, Y: (nint)py, Z: (nint)pz, Shape: shape),
+                static (st, start, end) => BroadcastRows<TOp>((float*)st.X, (float*)st.Y, (float*)st.Z, in st.Shape, start, end));
         }
     }
 
@@ -294,7 +281,7 @@ public static class ElementwiseKernels
         }
     }
 
-    /// <summary>A broadcast shape after merging contiguous dims (fixed buffers: no allocation, capturable by a lambda).</summary>
+    /// <summary>A broadcast shape after merging contiguous dims (fixed buffers: no allocation, passable as loop state).</summary>
     private struct MergedShape
     {
         public int Rank;

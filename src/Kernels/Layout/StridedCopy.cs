@@ -77,14 +77,12 @@ public static class CopyKernels
 
         fixed (float* px = x, py = y)
         {
-            nint ax = (nint)px, ay = (nint)py;
-
             // Fully contiguous after merging: one memmove, in chunks when large.
             if (rank == 1 && view.Strides[0] == 1)
             {
                 if (!threads) x[..y.Length].CopyTo(y);
-                else Parallelism.For(y.Length, MinChunk, (start, end) =>
-                    new ReadOnlySpan<float>((float*)ax + start, end - start).CopyTo(new Span<float>((float*)ay + start, end - start)));
+                else Parallelism.For(y.Length, MinChunk, (X: (nint)px, Y: (nint)py), static (st, start, end) =>
+                    new ReadOnlySpan<float>((float*)st.X + start, end - start).CopyTo(new Span<float>((float*)st.Y + start, end - start)));
                 return;
             }
 
@@ -95,16 +93,16 @@ public static class CopyKernels
                 int strips = (a + 7) / 8;
                 int units = y.Length / (a * b) * strips; // (batch, strip) pairs
                 if (!threads) TransposeStrips(px, py, in view, 0, units);
-                else Parallelism.For(units, Math.Max(1, MinChunk / (8 * b)), (start, end) =>
-                    TransposeStrips((float*)ax, (float*)ay, in view, start, end));
+                else Parallelism.For(units, Math.Max(1, MinChunk / (8 * b)), (X: (nint)px, Y: (nint)py, View: view), static (st, start, end) =>
+                    TransposeStrips((float*)st.X, (float*)st.Y, in st.View, start, end));
                 return;
             }
 
             int inner = view.Dims[rank - 1];
             int rows = y.Length / inner;
             if (!threads || rows == 1) CopyRows(px, py, in view, 0, rows);
-            else Parallelism.For(rows, Math.Max(1, MinChunk / inner), (start, end) =>
-                CopyRows((float*)ax, (float*)ay, in view, start, end));
+            else Parallelism.For(rows, Math.Max(1, MinChunk / inner), (X: (nint)px, Y: (nint)py, View: view), static (st, start, end) =>
+                CopyRows((float*)st.X, (float*)st.Y, in st.View, start, end));
         }
     }
 

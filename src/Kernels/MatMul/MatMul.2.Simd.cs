@@ -82,21 +82,15 @@ public static partial class MatMulKernels
         }
     }
 
-    // Kept apart from Simd because the lambda captures parameters: C# allocates the closure on
-    // entry to the method that declares them, and the single-threaded path must not allocate.
     private static unsafe void SimdParallel(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> bkn, int M, int N, int K,
         float alpha, float beta, Span<float> c)
     {
+        // Spans cannot be loop state, so each chunk rebuilds them from the pinned pointers.
+        int minRows = (int)Math.Max(1, SimdParallelThreshold / Math.Max(1L, (long)N * K));
         fixed (float* pa = a, pb = bkn, pc = c)
-        {
-            // Spans cannot be captured by the lambda, so each chunk rebuilds them from the pinned pointers.
-            float* ap = pa, bp = pb, cp = pc;
-            int an = a.Length, bn = bkn.Length, cn = c.Length;
-            int minRows = (int)Math.Max(1, SimdParallelThreshold / Math.Max(1L, (long)N * K));
-            Parallelism.For(M, minRows, (i0, i1) =>
-                SimdRows(new ReadOnlySpan<float>(ap, an), transA, new ReadOnlySpan<float>(bp, bn), M, N, K, alpha, beta,
-                    new Span<float>(cp, cn), i0, i1));
-        }
+            Parallelism.For(M, minRows,
+                (A: new Pinned<float>(pa, a.Length), transA, B: new Pinned<float>(pb, bkn.Length), M, N, K, alpha, beta, C: new Pinned<float>(pc, c.Length)),
+                static (st, i0, i1) => SimdRows(st.A.Span, st.transA, st.B.Span, st.M, st.N, st.K, st.alpha, st.beta, st.C.Span, i0, i1));
     }
 
     /// <summary>Rows [i0, i1) of C: c[i,:] = beta·c[i,:], then c[i,:] += (alpha·a[i,k])·b[k,:] for every k, four k at a time.</summary>

@@ -70,15 +70,11 @@ public static partial class MatMulKernels
     private static unsafe void BlockedParallel(ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> bkn, int M, int N, int K,
         float alpha, Span<float> c)
     {
+        int minRows = (int)Math.Max(1, SimdParallelThreshold / Math.Max(1L, (long)N * K));
         fixed (float* pa = a, pb = bkn, pc = c)
-        {
-            float* ap = pa, bp = pb, cp = pc;
-            int an = a.Length, bn = bkn.Length, cn = c.Length;
-            int minRows = (int)Math.Max(1, SimdParallelThreshold / Math.Max(1L, (long)N * K));
-            Parallelism.For(M, minRows, (i0, i1) =>
-                BlockedRows(new ReadOnlySpan<float>(ap, an), transA, new ReadOnlySpan<float>(bp, bn), M, N, K, alpha,
-                    new Span<float>(cp, cn), i0, i1));
-        }
+            Parallelism.For(M, minRows,
+                (A: new Pinned<float>(pa, a.Length), transA, B: new Pinned<float>(pb, bkn.Length), M, N, K, alpha, C: new Pinned<float>(pc, c.Length)),
+                static (st, i0, i1) => BlockedRows(st.A.Span, st.transA, st.B.Span, st.M, st.N, st.K, st.alpha, st.C.Span, i0, i1));
     }
 
     /// <summary>Rows [i0, i1) of C += alpha·op(A)·B, B given as (K,N), block by block.</summary>

@@ -182,37 +182,36 @@ public static class BatchNorm2dKernels
     private static unsafe void TrainingParallel(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Args a,
         Span<float> y, Span<float> mean, Span<float> invStd, Span<float> runningMean, Span<float> runningVar)
     {
+        int xn = x.Length, C = a.C, rn = runningMean.Length;
         fixed (float* px = x, pg = gamma, pb = beta, py = y, pm = mean, pi = invStd, prm = runningMean, prv = runningVar)
-        {
-            float* xp = px, gp = pg, bp = pb, yp = py, mp = pm, ip = pi, rmp = prm, rvp = prv;
-            int xn = x.Length, C = a.C, rn = runningMean.Length;
-            Parallelism.For(C, MinChannels(a), (c0, c1) =>
-                TrainingChannels(new(xp, xn), new(gp, C), new(bp, C), a, new(yp, xn), new(mp, C), new(ip, C), new(rmp, rn), new(rvp, rn), c0, c1));
-        }
+            Parallelism.For(C, MinChannels(a),
+                (X: new Pinned<float>(px, xn), Gamma: new Pinned<float>(pg, C), Beta: new Pinned<float>(pb, C), a, Y: new Pinned<float>(py, xn),
+                 Mean: new Pinned<float>(pm, C), InvStd: new Pinned<float>(pi, C), RunningMean: new Pinned<float>(prm, rn), RunningVar: new Pinned<float>(prv, rn)),
+                static (st, c0, c1) => TrainingChannels(st.X.Span, st.Gamma.Span, st.Beta.Span, st.a, st.Y.Span, st.Mean.Span, st.InvStd.Span,
+                    st.RunningMean.Span, st.RunningVar.Span, c0, c1));
     }
 
     private static unsafe void EvalParallel(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
         ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, Args a, Span<float> y)
     {
+        int xn = x.Length, C = a.C;
         fixed (float* px = x, pg = gamma, pb = beta, prm = runningMean, prv = runningVar, py = y)
-        {
-            float* xp = px, gp = pg, bp = pb, rmp = prm, rvp = prv, yp = py;
-            int xn = x.Length, C = a.C;
-            Parallelism.For(C, MinChannels(a), (c0, c1) =>
-                EvalChannels(new(xp, xn), new(gp, C), new(bp, C), new(rmp, C), new(rvp, C), a, new(yp, xn), c0, c1));
-        }
+            Parallelism.For(C, MinChannels(a),
+                (X: new Pinned<float>(px, xn), Gamma: new Pinned<float>(pg, C), Beta: new Pinned<float>(pb, C), RunningMean: new Pinned<float>(prm, C),
+                 RunningVar: new Pinned<float>(prv, C), a, Y: new Pinned<float>(py, xn)),
+                static (st, c0, c1) => EvalChannels(st.X.Span, st.Gamma.Span, st.Beta.Span, st.RunningMean.Span, st.RunningVar.Span, st.a, st.Y.Span, c0, c1));
     }
 
     private static unsafe void BackwardParallel(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd,
         ReadOnlySpan<float> gamma, Args a, Span<float> dx, Span<float> dGamma, Span<float> dBeta)
     {
+        int xn = x.Length, dxn = dx.Length, C = a.C;
         fixed (float* px = x, pdy = dy, pm = mean, pi = invStd, pg = gamma, pdx = dx, pdg = dGamma, pdb = dBeta)
-        {
-            float* xp = px, dyp = pdy, mp = pm, ip = pi, gp = pg, dxp = pdx, dgp = pdg, dbp = pdb;
-            int xn = x.Length, dxn = dx.Length, C = a.C;
-            Parallelism.For(C, MinChannels(a), (c0, c1) =>
-                BackwardChannels(new(xp, xn), new(dyp, xn), new(mp, C), new(ip, C), new(gp, C), a, new(dxp, dxn), new(dgp, C), new(dbp, C), c0, c1));
-        }
+            Parallelism.For(C, MinChannels(a),
+                (X: new Pinned<float>(px, xn), Dy: new Pinned<float>(pdy, xn), Mean: new Pinned<float>(pm, C), InvStd: new Pinned<float>(pi, C),
+                 Gamma: new Pinned<float>(pg, C), a, Dx: new Pinned<float>(pdx, dxn), DGamma: new Pinned<float>(pdg, C), DBeta: new Pinned<float>(pdb, C)),
+                static (st, c0, c1) => BackwardChannels(st.X.Span, st.Dy.Span, st.Mean.Span, st.InvStd.Span, st.Gamma.Span, st.a,
+                    st.Dx.Span, st.DGamma.Span, st.DBeta.Span, c0, c1));
     }
 
     private static void TrainingChannels(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, in Args a,

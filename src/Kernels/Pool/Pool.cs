@@ -155,13 +155,9 @@ public static class PoolKernels
     {
         fixed (float* px = x, py = y)
         fixed (int* pa = argmax)
-        {
-            float* xp = px, yp = py;
-            int* ap = pa;
-            int xn = x.Length, yn = y.Length;
-            Parallelism.For(planes, MinPlanes(planes, work), (i0, i1) =>
-                MaxPlanes(new(xp, xn), s, new(yp, yn), new(ap, yn), i0, i1));
-        }
+            Parallelism.For(planes, MinPlanes(planes, work),
+                (X: new Pinned<float>(px, x.Length), s, Y: new Pinned<float>(py, y.Length), Argmax: new Pinned<int>(pa, y.Length)),
+                static (st, i0, i1) => MaxPlanes(st.X.Span, st.s, st.Y.Span, st.Argmax.Span, i0, i1));
     }
 
     /// <summary>Padded, phase-split plane geometry (see DepthwiseConv2d.cs): column j at (j mod stride)·PhaseLength + j / stride.</summary>
@@ -277,19 +273,18 @@ public static class PoolKernels
 
     private static unsafe void MaxBackwardParallel(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, PoolShape s, Span<float> dx, int planes)
     {
+        int hw = s.H * s.W;
         fixed (float* pdy = dy, pdx = dx)
         fixed (int* pa = argmax)
-        {
-            float* dyp = pdy, dxp = pdx;
-            int* ap = pa;
-            int dyn = dy.Length, dxn = dx.Length, hw = s.H * s.W;
-            Parallelism.For(planes, Math.Max(1, ParallelWork / hw), (i0, i1) =>
-            {
-                var d = new Span<float>(dxp, dxn);
-                d.Slice(i0 * hw, (i1 - i0) * hw).Clear();
-                MaxBackwardPlanes(new(dyp, dyn), new(ap, dyn), s, d, i0, i1);
-            });
-        }
+            Parallelism.For(planes, Math.Max(1, ParallelWork / hw),
+                (Dy: new Pinned<float>(pdy, dy.Length), Argmax: new Pinned<int>(pa, dy.Length), s, Dx: new Pinned<float>(pdx, dx.Length)),
+                static (st, i0, i1) =>
+                {
+                    int hw = st.s.H * st.s.W;
+                    Span<float> dx = st.Dx.Span;
+                    dx.Slice(i0 * hw, (i1 - i0) * hw).Clear();
+                    MaxBackwardPlanes(st.Dy.Span, st.Argmax.Span, st.s, dx, i0, i1);
+                });
     }
 
     private static void MaxBackwardPlanes(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, in PoolShape s, Span<float> dx, int i0, int i1)
@@ -370,12 +365,8 @@ public static class PoolKernels
     private static unsafe void AvgParallel(ReadOnlySpan<float> x, PoolShape s, float[] inv, Span<float> y, int planes, long work)
     {
         fixed (float* px = x, py = y)
-        {
-            float* xp = px, yp = py;
-            int xn = x.Length, yn = y.Length;
-            Parallelism.For(planes, MinPlanes(planes, work), (i0, i1) =>
-                AvgPlanes(new(xp, xn), s, inv, new(yp, yn), i0, i1));
-        }
+            Parallelism.For(planes, MinPlanes(planes, work), (X: new Pinned<float>(px, x.Length), s, inv, Y: new Pinned<float>(py, y.Length)),
+                static (st, i0, i1) => AvgPlanes(st.X.Span, st.s, st.inv, st.Y.Span, i0, i1));
     }
 
     private static void AvgPlanes(ReadOnlySpan<float> x, in PoolShape s, float[] inv, Span<float> y, int i0, int i1)
@@ -481,12 +472,8 @@ public static class PoolKernels
     private static unsafe void AvgBackwardParallel(ReadOnlySpan<float> dy, PoolShape s, float[] inv, Span<float> dx, int planes, long work)
     {
         fixed (float* pdy = dy, pdx = dx)
-        {
-            float* dyp = pdy, dxp = pdx;
-            int dyn = dy.Length, dxn = dx.Length;
-            Parallelism.For(planes, MinPlanes(planes, work), (i0, i1) =>
-                AvgBackwardPlanes(new(dyp, dyn), s, inv, new(dxp, dxn), i0, i1));
-        }
+            Parallelism.For(planes, MinPlanes(planes, work), (Dy: new Pinned<float>(pdy, dy.Length), s, inv, Dx: new Pinned<float>(pdx, dx.Length)),
+                static (st, i0, i1) => AvgBackwardPlanes(st.Dy.Span, st.s, st.inv, st.Dx.Span, i0, i1));
     }
 
     private static void AvgBackwardPlanes(ReadOnlySpan<float> dy, in PoolShape s, float[] inv, Span<float> dx, int i0, int i1)
@@ -579,11 +566,8 @@ public static class PoolKernels
     private static unsafe void GlobalParallel(ReadOnlySpan<float> x, int hw, Span<float> y, int planes)
     {
         fixed (float* px = x, py = y)
-        {
-            float* xp = px, yp = py;
-            int xn = x.Length, yn = y.Length;
-            Parallelism.For(planes, Math.Max(1, ParallelWork / hw), (i0, i1) => GlobalPlanes(new(xp, xn), hw, new(yp, yn), i0, i1));
-        }
+            Parallelism.For(planes, Math.Max(1, ParallelWork / hw), (X: new Pinned<float>(px, x.Length), hw, Y: new Pinned<float>(py, y.Length)),
+                static (st, i0, i1) => GlobalPlanes(st.X.Span, st.hw, st.Y.Span, i0, i1));
     }
 
     private static void GlobalPlanes(ReadOnlySpan<float> x, int hw, Span<float> y, int i0, int i1)

@@ -168,20 +168,13 @@ public static class ReduceKernels
             ArgMaxParallel(x, outer, axis, inner, y);
     }
 
-    // Kept apart from ArgMaxSimd because the lambda captures parameters: C# allocates the closure
-    // on entry to the method that declares them, and the inline path must not allocate.
     private static unsafe void ArgMaxParallel(ReadOnlySpan<float> x, int outer, int axis, int inner, Span<int> y)
     {
+        // Spans cannot be loop state, so each chunk rebuilds them from the pinned pointers.
         fixed (float* px = x)
         fixed (int* py = y)
-        {
-            // Spans cannot be captured by the lambda, so each chunk rebuilds them from the pinned pointers.
-            float* xp = px;
-            int* yp = py;
-            int xn = x.Length, yn = y.Length;
-            SplitLarge(outer, axis, inner, (o0, o1, j0, j1) =>
-                ArgMaxBlock(new ReadOnlySpan<float>(xp, xn), axis, inner, new Span<int>(yp, yn), o0, o1, j0, j1));
-        }
+            SplitLarge(outer, axis, inner, (X: new Pinned<float>(px, x.Length), axis, inner, Y: new Pinned<int>(py, y.Length)),
+                static (st, o0, o1, j0, j1) => ArgMaxBlock(st.X.Span, st.axis, st.inner, st.Y.Span, o0, o1, j0, j1));
     }
 
     // ─── Whole-span helpers ──────────────────────────────────────────────────────────────
@@ -259,19 +252,12 @@ public static class ReduceKernels
             ReduceParallel<TOp>(x, outer, axis, inner, y);
     }
 
-    // Kept apart from ReduceSimd because the lambda captures parameters: C# allocates the closure
-    // on entry to the method that declares them, and the inline path must not allocate.
     private static unsafe void ReduceParallel<TOp>(ReadOnlySpan<float> x, int outer, int axis, int inner, Span<float> y)
         where TOp : IReduceOp
     {
         fixed (float* px = x, py = y)
-        {
-            // Spans cannot be captured by the lambda, so each chunk rebuilds them from the pinned pointers.
-            float* xp = px, yp = py;
-            int xn = x.Length, yn = y.Length;
-            SplitLarge(outer, axis, inner, (o0, o1, j0, j1) =>
-                ReduceBlock<TOp>(new ReadOnlySpan<float>(xp, xn), axis, inner, new Span<float>(yp, yn), o0, o1, j0, j1));
-        }
+            SplitLarge(outer, axis, inner, (X: new Pinned<float>(px, x.Length), axis, inner, Y: new Pinned<float>(py, y.Length)),
+                static (st, o0, o1, j0, j1) => ReduceBlock<TOp>(st.X.Span, st.axis, st.inner, st.Y.Span, o0, o1, j0, j1));
     }
 
     /// <summary>Reduces outer slices [o0, o1) and, within each, columns [j0, j1) of I.</summary>
@@ -412,7 +398,8 @@ public static class ReduceKernels
 
     // ─── Shapes and threading ────────────────────────────────────────────────────────────
 
-    private delegate void BlockBody(int o0, int o1, int j0, int j1);
+    /// <summary>Reduces outer slices [o0, o1) and columns [j0, j1) of I, with its loop state passed in (no closure).</summary>
+    private delegate void BlockBody<TState>(TState state, int o0, int o1, int j0, int j1);
 
     private static bool RunsInline(int xLength) => Parallelism.Threads == 1 || xLength < 2 * ParallelThreshold;
 
@@ -421,20 +408,22 @@ public static class ReduceKernels
     /// otherwise by columns of I in whole 16-float vectors. A few long rows (O small, I = 1) stay
     /// on one thread: splitting A would need partial results, and that case is memory-bound anyway.
     /// </summary>
-    private static void SplitLarge(int outer, int axis, int inner, BlockBody body)
+    private static void SplitLarge<TState>(int outer, int axis, int inner, TState state, BlockBody<TState> body)
     {
         long perOuter = Math.Max(1L, (long)axis * inner);
         if (outer >= Parallelism.Threads || inner == 1)
         {
             int minOuter = (int)Math.Clamp(ParallelThreshold / perOuter, 1, int.MaxValue);
-            Parallelism.For(outer, minOuter, (o0, o1) => body(o0, o1, 0, inner));
+            Parallelism.For(outer, minOuter, (State: state, Body: body, Inner: inner),
+                static (st, o0, o1) => st.Body(st.State, o0, o1, 0, st.Inner));
         }
         else
         {
             int blocks = (inner + 15) / 16;
             long perBlock = Math.Max(1L, (long)outer * axis * 16);
             int minBlocks = (int)Math.Clamp(ParallelThreshold / perBlock, 1, int.MaxValue);
-            Parallelism.For(blocks, minBlocks, (b0, b1) => body(0, outer, b0 * 16, Math.Min(b1 * 16, inner)));
+            Parallelism.For(blocks, minBlocks, (State: state, Body: body, Outer: outer, Inner: inner),
+                static (st, b0, b1) => st.Body(st.State, 0, st.Outer, b0 * 16, Math.Min(b1 * 16, st.Inner)));
         }
     }
 

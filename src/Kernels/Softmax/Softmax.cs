@@ -188,14 +188,10 @@ public static class SoftmaxKernels
 
     private static unsafe void SoftmaxParallel(ReadOnlySpan<float> x, int rows, int cols, Span<float> y)
     {
+        // Spans cannot be loop state, so each chunk rebuilds them from the pinned pointers.
         fixed (float* px = x, py = y)
-        {
-            // Spans cannot be captured by the lambda, so each chunk rebuilds them from the pinned pointers.
-            float* xp = px, yp = py;
-            int n = x.Length;
-            Parallelism.For(rows, MinRows(cols), (r0, r1) =>
-                SoftmaxRows(new ReadOnlySpan<float>(xp, n), cols, new Span<float>(yp, n), r0, r1));
-        }
+            Parallelism.For(rows, MinRows(cols), (X: new Pinned<float>(px, x.Length), cols, Y: new Pinned<float>(py, y.Length)),
+                static (st, r0, r1) => SoftmaxRows(st.X.Span, st.cols, st.Y.Span, r0, r1));
     }
 
     /// <summary>Log-softmax over each row, vectorised and threaded: effectively computes y[r,c] = x[r,c] − log Σk e^x[r,k]. y may be x.</summary>
@@ -212,12 +208,8 @@ public static class SoftmaxKernels
     private static unsafe void LogSoftmaxParallel(ReadOnlySpan<float> x, int rows, int cols, Span<float> y)
     {
         fixed (float* px = x, py = y)
-        {
-            float* xp = px, yp = py;
-            int n = x.Length;
-            Parallelism.For(rows, MinRows(cols), (r0, r1) =>
-                LogSoftmaxRows(new ReadOnlySpan<float>(xp, n), cols, new Span<float>(yp, n), r0, r1));
-        }
+            Parallelism.For(rows, MinRows(cols), (X: new Pinned<float>(px, x.Length), cols, Y: new Pinned<float>(py, y.Length)),
+                static (st, r0, r1) => LogSoftmaxRows(st.X.Span, st.cols, st.Y.Span, r0, r1));
     }
 
     /// <summary>Softmax backward, vectorised and threaded: effectively computes dx[r,c] = y[r,c]·(dy[r,c] − Σk dy[r,k]·y[r,k]).</summary>
@@ -235,12 +227,9 @@ public static class SoftmaxKernels
     private static unsafe void SoftmaxBackwardParallel(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
     {
         fixed (float* py = y, pdy = dy, pdx = dx)
-        {
-            float* yp = py, dyp = pdy, dxp = pdx;
-            int n = y.Length;
-            Parallelism.For(rows, MinRows(cols), (r0, r1) =>
-                SoftmaxBackwardRows(new ReadOnlySpan<float>(yp, n), new ReadOnlySpan<float>(dyp, n), cols, new Span<float>(dxp, n), r0, r1));
-        }
+            Parallelism.For(rows, MinRows(cols),
+                (Y: new Pinned<float>(py, y.Length), Dy: new Pinned<float>(pdy, dy.Length), cols, Dx: new Pinned<float>(pdx, dx.Length)),
+                static (st, r0, r1) => SoftmaxBackwardRows(st.Y.Span, st.Dy.Span, st.cols, st.Dx.Span, r0, r1));
     }
 
     /// <summary>Log-softmax backward, vectorised and threaded: effectively computes dx[r,c] = dy[r,c] − e^y[r,c]·Σk dy[r,k].</summary>
@@ -258,12 +247,9 @@ public static class SoftmaxKernels
     private static unsafe void LogSoftmaxBackwardParallel(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int rows, int cols, Span<float> dx)
     {
         fixed (float* py = y, pdy = dy, pdx = dx)
-        {
-            float* yp = py, dyp = pdy, dxp = pdx;
-            int n = y.Length;
-            Parallelism.For(rows, MinRows(cols), (r0, r1) =>
-                LogSoftmaxBackwardRows(new ReadOnlySpan<float>(yp, n), new ReadOnlySpan<float>(dyp, n), cols, new Span<float>(dxp, n), r0, r1));
-        }
+            Parallelism.For(rows, MinRows(cols),
+                (Y: new Pinned<float>(py, y.Length), Dy: new Pinned<float>(pdy, dy.Length), cols, Dx: new Pinned<float>(pdx, dx.Length)),
+                static (st, r0, r1) => LogSoftmaxBackwardRows(st.Y.Span, st.Dy.Span, st.cols, st.Dx.Span, r0, r1));
     }
 
     /// <summary>
@@ -286,14 +272,10 @@ public static class SoftmaxKernels
     {
         fixed (float* px = logits, pp = probs, pl = losses)
         fixed (int* pt = labels)
-        {
-            float* xp = px, pp2 = pp, lp = pl;
-            int* tp = pt;
-            int n = logits.Length;
-            Parallelism.For(rows, MinRows(cols), (r0, r1) =>
-                CrossEntropyForwardRows(new ReadOnlySpan<float>(xp, n), new ReadOnlySpan<int>(tp, rows), cols,
-                    new Span<float>(pp2, n), new Span<float>(lp, rows), r0, r1));
-        }
+            Parallelism.For(rows, MinRows(cols),
+                (Logits: new Pinned<float>(px, logits.Length), Labels: new Pinned<int>(pt, rows), cols,
+                 Probs: new Pinned<float>(pp, probs.Length), Losses: new Pinned<float>(pl, rows)),
+                static (st, r0, r1) => CrossEntropyForwardRows(st.Logits.Span, st.Labels.Span, st.cols, st.Probs.Span, st.Losses.Span, r0, r1));
     }
 
     /// <summary>
@@ -315,19 +297,14 @@ public static class SoftmaxKernels
     {
         fixed (float* pp = probs, pg = dLosses, pd = dLogits)
         fixed (int* pt = labels)
-        {
-            float* pp2 = pp, gp = pg, dp = pd;
-            int* tp = pt;
-            int n = probs.Length;
-            Parallelism.For(rows, MinRows(cols), (r0, r1) =>
-                CrossEntropyBackwardRows(new ReadOnlySpan<float>(pp2, n), new ReadOnlySpan<int>(tp, rows), new ReadOnlySpan<float>(gp, rows),
-                    cols, new Span<float>(dp, n), r0, r1));
-        }
+            Parallelism.For(rows, MinRows(cols),
+                (Probs: new Pinned<float>(pp, probs.Length), Labels: new Pinned<int>(pt, rows), DLosses: new Pinned<float>(pg, rows), cols,
+                 DLogits: new Pinned<float>(pd, dLogits.Length)),
+                static (st, r0, r1) => CrossEntropyBackwardRows(st.Probs.Span, st.Labels.Span, st.DLosses.Span, st.cols, st.DLogits.Span, r0, r1));
     }
 
-    // The *Parallel methods are kept apart from the public ones because their lambdas capture
-    // parameters: C# allocates the closure on entry to the method that declares them, and the
-    // single-threaded path must not allocate.
+    // The *Parallel methods pass their spans to a static lambda as loop state (Pinned, see
+    // Parallelism.cs), so the threaded path allocates nothing either.
 
     // ─── Simd row loops (one call per thread chunk [r0, r1)) ─────────────────────────────
 

@@ -147,6 +147,18 @@ public sealed partial class Tensor
     public Tensor Detach() => new(Storage, Layout) { Name = Name };
 
     /// <summary>
+    /// True when an op on these inputs will be recorded. The ops that backward rules call
+    /// themselves (matmul, reshape, sum, expand) test it before building their rule, in a method
+    /// of its own: a lambda that captures parameters allocates its closure on entry to the method
+    /// that declares them, so an op run without recording (inside a backward pass, under NoGrad)
+    /// then allocates no closure, node or input array at all.
+    /// </summary>
+    internal static bool WillRecord(Tensor a) => IsGradEnabled && a.RequiresGrad;
+
+    /// <inheritdoc cref="WillRecord(Tensor)"/>
+    internal static bool WillRecord(Tensor a, Tensor b) => IsGradEnabled && (a.RequiresGrad || b.RequiresGrad);
+
+    /// <summary>
     /// Records <paramref name="output"/> as produced by <paramref name="op"/> from
     /// <paramref name="inputs"/> when grad mode is on and any input requires grad.
     /// </summary>

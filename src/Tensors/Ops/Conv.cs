@@ -23,7 +23,7 @@ namespace FusionScratch.Tensors;
 
 public sealed partial class Tensor
 {
-    private static Tensor Uninitialized(params int[] shape) => Empty(new Shape(shape));
+    private static Tensor Uninitialized(params ReadOnlySpan<int> shape) => Empty(Shape.Of(shape));
 
     private static Tensor Uninitialized(Shape shape) => Empty(shape);
 
@@ -68,7 +68,7 @@ public sealed partial class Tensor
 
         ArraySegment<float> xd = x.ContiguousData(), wd = w.ContiguousData();
         var y = Uninitialized(s.N, s.K, s.P, s.Q);
-        Conv2dKernels.ForwardIm2Col(xd, wd, bias is null ? default : bias.ReadContiguous(), s, y.Span);
+        Conv2dKernels.ForwardImageParallel(xd, wd, bias is null ? default : bias.ReadContiguous(), s, y.Span);
 
         return Record(y, "conv2d", bias is null ? [x, w] : [x, w, bias], g =>
         {
@@ -77,13 +77,13 @@ public sealed partial class Tensor
             if (x.RequiresGrad)
             {
                 dx = Uninitialized(x.Shape);
-                Conv2dKernels.BackwardInputIm2Col(gd, wd, s, dx.Span);
+                Conv2dKernels.BackwardInputImageParallel(gd, wd, s, dx.Span);
             }
             if (bias is not null && bias.RequiresGrad) db = Uninitialized(s.K);
             if (w.RequiresGrad)
             {
                 dw = Uninitialized(w.Shape);
-                Conv2dKernels.BackwardWeightIm2Col(xd, gd, s, dw.Span, db is null ? default : db.Span);
+                Conv2dKernels.BackwardWeightImageParallel(xd, gd, s, dw.Span, db is null ? default : db.Span);
             }
             else if (db is not null)
                 Conv2dKernels.BiasGradient(gd, s.N, s.K, s.P * s.Q, db.Span);

@@ -86,10 +86,13 @@ public sealed partial class Tensor
             ElementwiseKernels.BinarySimd<TOp>(a.Span, b.Span, z.Span);
             return z;
         }
-        Layout la = a.Layout.Expand(shape), lb = b.Layout.Expand(shape);
+        // Each operand's strides broadcast to the output shape (0 on the repeated dims), on the stack.
+        Span<int> sa = stackalloc int[shape.Rank], sb = stackalloc int[shape.Rank];
+        a.Layout.ExpandStrides(shape, sa);
+        b.Layout.ExpandStrides(shape, sb);
         ElementwiseKernels.BroadcastSimd<TOp>(
-            a.CpuArray.AsSpan(la.Offset), la.Strides,
-            b.CpuArray.AsSpan(lb.Offset), lb.Strides,
+            a.CpuArray.AsSpan(a.Layout.Offset), sa,
+            b.CpuArray.AsSpan(b.Layout.Offset), sb,
             shape.Dims, z.Span);
         return z;
     }

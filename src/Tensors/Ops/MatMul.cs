@@ -29,10 +29,15 @@ public sealed partial class Tensor
 
         ReadOnlySpan<float> aData = GemmOperand(a, transposeA, out bool aT);
         ReadOnlySpan<float> bData = GemmOperand(b, transposeB, out bool bT);
-        var c = Empty(new Shape(M, N)); // beta = 0: the GEMM overwrites every element
+        var c = Empty(Shape.Of(M, N)); // beta = 0: the GEMM overwrites every element
         MatMulKernels.Gemm(aData, aT, bData, bT, M, N, K, 1f, 0f, c.Span);
 
-        return Record(c, "matmul", [a, b], g =>
+        return WillRecord(a, b) ? RecordMatMul(c, a, b, transposeA, transposeB) : c;
+    }
+
+    /// <summary>MatMul's backward rule, built only when the op is recorded (see <see cref="WillRecord(Tensor, Tensor)"/>).</summary>
+    private static Tensor RecordMatMul(Tensor c, Tensor a, Tensor b, bool transposeA, bool transposeB) =>
+        Record(c, "matmul", [a, b], g =>
         [
             !a.RequiresGrad ? null
                 : transposeA ? MatMul(b, g, transposeB, true)    // A stored K×M: dA = op(B)·dCᵀ
@@ -41,7 +46,6 @@ public sealed partial class Tensor
                 : transposeB ? MatMul(g, a, true, transposeA)    // B stored N×K: dB = dCᵀ·op(A)
                              : MatMul(a, g, !transposeA, false), // dB = op(A)ᵀ·dC
         ]);
-    }
 
     /// <summary>This matrix times <paramref name="other"/>.</summary>
     public Tensor MatMul(Tensor other) => MatMul(this, other);

@@ -24,9 +24,15 @@ public sealed partial class Tensor
 
     private Shape ReducedShape(int axis, bool keepDim)
     {
-        var dims = Shape.ToArray().ToList();
-        if (keepDim) dims[axis] = 1; else dims.RemoveAt(axis);
-        return new Shape([.. dims]);
+        Span<int> dims = stackalloc int[Rank];
+        Shape.Dims.CopyTo(dims);
+        if (keepDim)
+        {
+            dims[axis] = 1;
+            return Shape.Of(dims);
+        }
+        dims[(axis + 1)..].CopyTo(dims[axis..]);
+        return Shape.Of(dims[..^1]);
     }
 
     /// <summary>Sum of all elements (a scalar).</summary>
@@ -44,8 +50,14 @@ public sealed partial class Tensor
         var (outer, n, inner) = Split(a);
         var y = Zeros(ReducedShape(a, keepDim));
         ReduceKernels.SumSimd(ReadContiguous(), outer, n, inner, y.Span);
-        Shape inShape = Shape, kept = ReducedShape(a, true);
-        return Record(y, "sum_axis", [this], g => [g.Reshape(kept.ToArray()).Expand(inShape.ToArray())]);
+        return WillRecord(this) ? RecordSumAxis(y, a) : y;
+    }
+
+    /// <summary>Sum(axis)'s backward rule, built only when the op is recorded (see <see cref="WillRecord(Tensor)"/>).</summary>
+    private Tensor RecordSumAxis(Tensor y, int axis)
+    {
+        Shape inShape = Shape, kept = ReducedShape(axis, true);
+        return Record(y, "sum_axis", [this], g => [g.Reshape(kept.Dims).Expand(inShape.ToArray())]);
     }
 
     /// <summary>Mean of all elements (a scalar).</summary>

@@ -12,9 +12,10 @@ namespace FusionScratch.Tensors;
 public sealed partial class Tensor
 {
     /// <summary>The same elements with a new shape; one dimension may be −1 (inferred).</summary>
-    public Tensor Reshape(params int[] shape)
+    public Tensor Reshape(params ReadOnlySpan<int> shape)
     {
-        var dims = (int[])shape.Clone();
+        Span<int> dims = stackalloc int[shape.Length];
+        shape.CopyTo(dims);
         int infer = -1, known = 1;
         for (int i = 0; i < dims.Length; i++)
         {
@@ -31,20 +32,23 @@ public sealed partial class Tensor
                 throw new ArgumentException($"reshape: cannot reshape {Shape} ({Numel} elements) to {Shape.Format(shape)}");
             dims[infer] = Numel / known;
         }
-        var target = new Shape(dims);
+        var target = Shape.Of(dims);
         if (target.Numel != Numel)
             throw new ArgumentException($"reshape: cannot reshape {Shape} ({Numel} elements) to {target} ({target.Numel} elements)");
         Tensor src = Contiguous();
-        var y = new Tensor(src.Storage, new Layout(target, target.ContiguousStrides(), src.Layout.Offset));
-        Shape inShape = Shape;
-        return Record(y, "reshape", [this], g => [g.Reshape(inShape.ToArray())]);
+        var layout = src.Layout.Offset == 0 ? target.ContiguousLayout : new Layout(target, target.ContiguousStrides(), src.Layout.Offset);
+        var y = new Tensor(src.Storage, layout);
+        return WillRecord(this) ? RecordReshape(y, Shape) : y;
     }
+
+    /// <summary>Reshape's backward rule, built only when the op is recorded (see <see cref="WillRecord(Tensor)"/>).</summary>
+    private Tensor RecordReshape(Tensor y, Shape inShape) => Record(y, "reshape", [this], g => [g.Reshape(inShape.Dims)]);
 
     /// <summary>Flattens dimensions from <paramref name="startAxis"/> on into one.</summary>
     public Tensor Flatten(int startAxis = 1)
     {
         int s = Shape.NormalizeAxis(startAxis);
-        var dims = new int[s + 1];
+        Span<int> dims = stackalloc int[s + 1];
         for (int i = 0; i < s; i++) dims[i] = Shape[i];
         dims[s] = 1;
         for (int i = s; i < Rank; i++) dims[s] *= Shape[i];
@@ -101,9 +105,11 @@ public sealed partial class Tensor
     {
         var target = new Shape(shape);
         var y = new Tensor(Storage, Layout.Expand(target));
-        Shape inShape = Shape;
-        return Record(y, "expand", [this], g => [g.SumTo(inShape)]);
+        return WillRecord(this) ? RecordExpand(y, Shape) : y;
     }
+
+    /// <summary>Expand's backward rule, built only when the op is recorded (see <see cref="WillRecord(Tensor)"/>).</summary>
+    private Tensor RecordExpand(Tensor y, Shape inShape) => Record(y, "expand", [this], g => [g.SumTo(inShape)]);
 
     /// <summary>
     /// This tensor if already contiguous (and <paramref name="copy"/> is false), else a packed copy.
@@ -177,7 +183,7 @@ public sealed partial class Tensor
         Tensor t = this;
         int lead = Rank - target.Rank;
         if (lead < 0) throw new ArgumentException($"sum_to: cannot reduce shape {Shape} to the higher-rank {target}");
-        if (lead > 0) t = t.Reshape([-1, .. Shape.ToArray()[lead..]]).Sum(0);
+        if (lead > 0) t = (lead == 1 ? t : t.Reshape([-1, .. Shape.ToArray()[lead..]])).Sum(0); // one leading dim: sum it as is
         for (int d = 0; d < target.Rank; d++)
             if (target[d] == 1 && t.Shape[d] != 1) t = t.Sum(d, keepDim: true);
         if (t.Shape != target) throw new ArgumentException($"sum_to: shape {Shape} does not broadcast to {target}");

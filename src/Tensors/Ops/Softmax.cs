@@ -68,15 +68,16 @@ public sealed partial class Tensor
         if (labels.Length != rows)
             throw new ArgumentException($"cross_entropy: {labels.Length} labels for logits of shape {logits.Shape}");
         if (rows == 0) throw new ArgumentException("cross_entropy of an empty batch");
-        var labelsCopy = labels.ToArray();
-        var probs = Empty(new Shape(rows, cols));
-        var losses = Empty(new Shape(rows));
+        var labelsCopy = TensorArena.AllocateInts(rows); // the backward needs them after the caller's span is gone
+        labels.CopyTo(labelsCopy);
+        var probs = Empty(Shape.Of(rows, cols));
+        var losses = Empty(Shape.Of(rows));
         SoftmaxKernels.CrossEntropyForwardSimd(logits.ReadContiguous(), labelsCopy, rows, cols, probs.Span, losses.Span);
         var loss = Full(Shape.Scalar, ReduceKernels.Sum(losses.Span) / rows);
         return Record(loss, "cross_entropy", [logits], g =>
         {
-            var dLosses = Full(new Shape(rows), g.Item() / rows);
-            var dx = Empty(new Shape(rows, cols));
+            var dLosses = Full(Shape.Of(rows), g.Item() / rows);
+            var dx = Empty(Shape.Of(rows, cols));
             SoftmaxKernels.CrossEntropyBackwardSimd(probs.Span, labelsCopy, dLosses.Span, rows, cols, dx.Span);
             return [dx];
         });

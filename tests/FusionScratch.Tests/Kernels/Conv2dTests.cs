@@ -3,7 +3,8 @@
 // (odd H×W, C = 3/5, K = 1…17, 1×1 / 3×3 / 5×5, stride 1/2, pad 0/1/2, N = 1/3), including the
 // 1×1 straight-to-GEMM path, the several-images-per-GEMM path (small P·Q), one image per GEMM
 // (P·Q ≥ 256), the transposed weight GEMM (C·R·S < K) and the threaded im2col / col2im;
-// Conv2dShape's validation.
+// the image-parallel variant 3 on one and two threads against naive, repeating bit for bit on
+// two threads; Conv2dShape's validation.
 
 using FusionScratch.Kernels;
 using FusionScratch.Tests.Support;
@@ -77,6 +78,104 @@ public class Conv2dTests
         Check.Close(dbExpected, dbActual, tolW, 1e-5f, $"backward bias {s}");
         Conv2dKernels.BackwardWeightIm2Col(x, dy, s, dwActual, []); // no bias gradient wanted
         Check.Close(dwExpected, dwActual, tolW, 1e-5f, $"backward weight without bias {s}");
+    }
+
+    /// <summary>
+    /// Shapes where variant 3 really splits the batch on two threads (at least two image groups):
+    /// several small images per GEMM with a ragged last group, one image per GEMM, 1×1 straight
+    /// to GEMM, the transposed weight GEMM (C·R·S &lt; K), stride 2 with padding, and a batch of 2.
+    /// </summary>
+    public static IEnumerable<object[]> ThreadedShapes()
+    {
+        yield return new object[] { 8, 3, 9, 7, 5, 3, 1, 1 };     // P·Q = 63: 5 images per GEMM, groups of 5 and 3
+        yield return new object[] { 6, 4, 17, 19, 7, 3, 1, 1 };   // P·Q = 323: one image per GEMM
+        yield return new object[] { 5, 6, 16, 17, 9, 1, 1, 0 };   // 1×1
+        yield return new object[] { 4, 1, 28, 28, 32, 3, 1, 0 };  // C·R·S = 9 < K = 32
+        yield return new object[] { 7, 5, 33, 31, 6, 3, 2, 1 };   // stride 2, pad 1
+        yield return new object[] { 2, 3, 17, 19, 6, 3, 1, 1 };   // one image per thread
+    }
+
+    [Theory, MemberData(nameof(ThreadedShapes))]
+    public void Conv2d_ImageParallel_OnOneAndTwoThreads_MatchesNaive(int N, int C, int H, int W, int K, int R, int stride, int pad)
+    {
+        var s = new Conv2dShape(N, C, H, W, K, R, R, stride, pad);
+        Assert.True(Conv2dKernels.ImageChunks(s, 2, 0) >= 2, $"{s} does not take the threaded path");
+        var x = Check.Random(s.InputLength, 11);
+        var w = Check.Random(s.WeightLength, 12);
+        var b = Check.Random(K, 13);
+        var dy = Check.Random(s.OutputLength, 14);
+        var yExpected = new float[s.OutputLength];
+        Conv2dKernels.ForwardNaive(x, w, b, s, yExpected);
+        var dxExpected = new float[s.InputLength];
+        Conv2dKernels.BackwardInputNaive(dy, w, s, dxExpected);
+        var dwExpected = new float[s.WeightLength];
+        var dbExpected = new float[K];
+        Conv2dKernels.BackwardWeightNaive(x, dy, s, dwExpected, dbExpected);
+        float tolW = 1e-5f * (N * s.P * s.Q + 1);
+
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var y = NaNs(s.OutputLength);
+            Conv2dKernels.ForwardImageParallel(x, w, b, s, y, threads, minMultiplyAddsPerThread: 0);
+            Check.Close(yExpected, y, 1e-5f * (C * R * R + 1), 1e-5f, $"forward {s} on {threads} threads");
+            var dx = NaNs(s.InputLength);
+            Conv2dKernels.BackwardInputImageParallel(dy, w, s, dx, threads, minMultiplyAddsPerThread: 0);
+            Check.Close(dxExpected, dx, 1e-5f * (K * R * R + 1), 1e-5f, $"backward input {s} on {threads} threads");
+            var dw = NaNs(s.WeightLength);
+            var db = NaNs(K);
+            Conv2dKernels.BackwardWeightImageParallel(x, dy, s, dw, db, threads, minMultiplyAddsPerThread: 0);
+            Check.Close(dwExpected, dw, tolW, 1e-5f, $"backward weight {s} on {threads} threads");
+            Check.Close(dbExpected, db, tolW, 1e-5f, $"backward bias {s} on {threads} threads");
+            dw = NaNs(s.WeightLength);
+            Conv2dKernels.BackwardWeightImageParallel(x, dy, s, dw, [], threads, minMultiplyAddsPerThread: 0); // no bias gradient wanted
+            Check.Close(dwExpected, dw, tolW, 1e-5f, $"backward weight without bias {s} on {threads} threads");
+        }
+    }
+
+    [Fact]
+    public void Conv2d_ImageParallel_OnTwoThreads_RepeatsBitForBit()
+    {
+        // Whichever thread runs which chunk, and when, each sum has the same terms in the same
+        // order: ten runs give identical bits in all three directions.
+        var s = new Conv2dShape(16, 8, 20, 20, 16, 3, 3, stride: 1, pad: 1);
+        Assert.True(Conv2dKernels.ImageChunks(s, 2, 0) >= 2);
+        var x = Check.Random(s.InputLength, 21);
+        var w = Check.Random(s.WeightLength, 22);
+        var b = Check.Random(s.K, 23);
+        var dy = Check.Random(s.OutputLength, 24);
+        float[]? y0 = null, dx0 = null, dw0 = null, db0 = null;
+        for (int run = 0; run < 10; run++)
+        {
+            var y = new float[s.OutputLength];
+            var dx = new float[s.InputLength];
+            var dw = new float[s.WeightLength];
+            var db = new float[s.K];
+            Conv2dKernels.ForwardImageParallel(x, w, b, s, y, 2, minMultiplyAddsPerThread: 0);
+            Conv2dKernels.BackwardInputImageParallel(dy, w, s, dx, 2, minMultiplyAddsPerThread: 0);
+            Conv2dKernels.BackwardWeightImageParallel(x, dy, s, dw, db, 2, minMultiplyAddsPerThread: 0);
+            if (run == 0)
+            {
+                (y0, dx0, dw0, db0) = (y, dx, dw, db);
+                continue;
+            }
+            Assert.Equal(y0, y);
+            Assert.Equal(dx0, dx);
+            Assert.Equal(dw0, dw);
+            Assert.Equal(db0, db);
+        }
+    }
+
+    [Fact]
+    public void Conv2d_ImageParallel_SplitsOnlyWhenItPays()
+    {
+        var batch = new Conv2dShape(128, 32, 26, 26, 64, 3, 3);
+        Assert.Equal(1, Conv2dKernels.ImageChunks(batch, 1, 0));                // one thread: variant 2
+        Assert.Equal(2 * Conv2dKernels.ChunksPerThread, Conv2dKernels.ImageChunks(batch, 2, GemmJob.MinMultiplyAddsPerThread));
+        Assert.Equal(1, Conv2dKernels.ImageChunks(batch, 2, long.MaxValue / 4)); // too little work per thread
+        var one = new Conv2dShape(1, 32, 26, 26, 64, 3, 3);
+        Assert.Equal(1, Conv2dKernels.ImageChunks(one, 2, 0));                  // one image: the GEMM threads itself
+        var small = new Conv2dShape(3, 3, 9, 7, 5, 3, 3, stride: 1, pad: 1);     // 5 images per GEMM: one group
+        Assert.Equal(1, Conv2dKernels.ImageChunks(small, 2, 0));
     }
 
     [Fact]
@@ -197,8 +296,8 @@ public class Conv2dTests
 /// <summary>
 /// Steady state allocates nothing: after one warm-up call, the single-threaded paths of every
 /// fast conv-family kernel (scratch from ArrayPool, argument checks that build their messages
-/// only on failure) allocate 0 bytes. Shapes stay below the threading thresholds, since
-/// Parallel.For allocates its own bookkeeping.
+/// only on failure) allocate 0 bytes. Shapes stay below the threading thresholds here; the
+/// threaded paths are checked process-wide in ThreadedKernelAllocationTests.
 /// </summary>
 public class ConvKernelAllocationTests
 {
@@ -238,5 +337,67 @@ public class ConvKernelAllocationTests
             ("batch norm backward", () => FusionScratch.Kernels.Norm.BatchNorm2dKernels.BackwardSimd(x.AsSpan(0, 198), dy.AsSpan(0, 198), m, v, g, 2, 3, 33, true, dx.AsSpan(0, 198), db.AsSpan(0, 3), dw.AsSpan(0, 3))),
         })
             Assert.True(Allocated(run) == 0, $"{name} allocated {Allocated(run)} bytes in steady state");
+    }
+}
+
+/// <summary>
+/// The threaded paths allocate nothing either: the conv kernels' parallel loops pass their state
+/// to static lambdas (no closures) and take their scratch and partial sums from ArrayPool. Worker
+/// threads allocate too, so this counts the whole process, alone (SerialTests), and takes the best
+/// of several windows, since the test runner allocates now and then on its own threads.
+/// </summary>
+[Collection(nameof(SerialTests))]
+public class ThreadedKernelAllocationTests
+{
+    private static long AllocatedProcessWide(Action run)
+    {
+        for (int i = 0; i < 3; i++) run(); // warm-up: JIT, workers, ArrayPool buckets on every thread
+        long best = long.MaxValue;
+        for (int window = 0; window < 10 && best != 0; window++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < 3; i++) run();
+            best = Math.Min(best, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+        return best;
+    }
+
+    [Fact]
+    public void ThreadedKernels_SteadyState_AllocateNothing()
+    {
+        var s = new Conv2dShape(16, 8, 20, 20, 16, 3, 3, stride: 1, pad: 1);
+        var x = Check.Random(s.InputLength, 1);
+        var w = Check.Random(s.WeightLength, 2);
+        var b = Check.Random(s.K, 3);
+        var dy = Check.Random(s.OutputLength, 4);
+        var y = new float[s.OutputLength];
+        var dx = new float[s.InputLength];
+        var dw = new float[s.WeightLength];
+        var db = new float[s.K];
+        var big = Check.Random(1 << 20, 5);
+        var big2 = new float[1 << 20];
+        int saved = Parallelism.Threads;
+        Parallelism.Threads = 2; // alone in this collection: nothing else reads the setting meanwhile
+        try
+        {
+            foreach (var (name, run) in new (string, Action)[]
+            {
+                ("conv forward, images on 2 threads", () => Conv2dKernels.ForwardImageParallel(x, w, b, s, y, 2, 0)),
+                ("conv backward input, images on 2 threads", () => Conv2dKernels.BackwardInputImageParallel(dy, w, s, dx, 2, 0)),
+                ("conv backward weight, images on 2 threads", () => Conv2dKernels.BackwardWeightImageParallel(x, dy, s, dw, db, 2, 0)),
+                ("conv forward, variant 2 (threaded im2col and GEMM)", () => Conv2dKernels.ForwardIm2Col(x, w, b, s, y)),
+                ("elementwise add, 1M floats", () => FusionScratch.Kernels.Elementwise.ElementwiseKernels.AddInto(big, big2)),
+                ("softmax 1024×1024", () => SoftmaxKernels.SoftmaxSimd(big, 1024, 1024, big2)),
+                ("sum over rows, 1024×1024", () => ReduceKernels.SumSimd(big, 1024, 1024, 1, big2.AsSpan(0, 1024))),
+            })
+            {
+                long bytes = AllocatedProcessWide(run);
+                Assert.True(bytes == 0, $"{name}: every window of 3 warm calls allocated (at least {bytes} bytes, process-wide)");
+            }
+        }
+        finally
+        {
+            Parallelism.Threads = saved;
+        }
     }
 }

@@ -1,6 +1,7 @@
 // Parallelism.For on its persistent worker pool: every item exactly once in contiguous chunks,
 // nested and concurrent calls (inline, no deadlock), exceptions rethrown on the caller, more than
-// one thread really used, and no allocation per call once the workers exist.
+// one thread really used, and no allocation per call once the workers exist; the overload with
+// explicit loop state likewise, including loops nested with the same state type.
 
 using System.Collections.Concurrent;
 using FusionScratch.Kernels;
@@ -28,6 +29,37 @@ public class ParallelismTests
         }, threads, maxChunks);
         Assert.All(hits, h => Assert.Equal(1, h));
         Assert.All(chunks, c => Assert.True(c.End - c.Start >= Math.Min(n, minChunk), $"chunk [{c.Start}, {c.End}) below minChunk {minChunk}"));
+    }
+
+    [Theory]
+    [InlineData(1000, 10, 2)]
+    [InlineData(7, 1, 2)]
+    [InlineData(5, 100, 2)]
+    public void ForWithState_CoversEveryItemOnce_AndHandsTheStateToEveryChunk(int n, int minChunk, int threads)
+    {
+        var hits = new int[n];
+        Parallelism.For(n, minChunk, (Hits: hits, Step: 3), static (st, start, end) =>
+        {
+            for (int i = start; i < end; i++) Interlocked.Add(ref st.Hits[i], st.Step);
+        }, threads);
+        Assert.All(hits, h => Assert.Equal(3, h));
+    }
+
+    [Fact]
+    public void ForWithState_NestedWithTheSameStateType_KeepsEachLoopsState()
+    {
+        // The inner loops run inline (inside a chunk) and must not disturb the outer loop's state,
+        // which lives in a static slot per state type while its loop owns the pool.
+        var hits = new int[32 * 32];
+        Parallelism.For(32, 1, (Hits: hits, Row: -1), static (outer, i0, i1) =>
+        {
+            for (int i = i0; i < i1; i++)
+                Parallelism.For(32, 1, (outer.Hits, Row: i), static (inner, j0, j1) =>
+                {
+                    for (int j = j0; j < j1; j++) Interlocked.Increment(ref inner.Hits[inner.Row * 32 + j]);
+                }, 2);
+        }, 2);
+        Assert.All(hits, h => Assert.Equal(1, h));
     }
 
     [Fact]
@@ -121,6 +153,26 @@ public class ParallelismSerialTests
         {
             long before = GC.GetTotalAllocatedBytes(precise: true);
             for (int i = 0; i < 100; i++) Parallelism.For(1 << 16, 1, Sum, 2, 8);
+            allocated = Math.Min(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+        Assert.True(allocated == 0, $"every window of 100 warm calls allocated (at least {allocated} bytes, process-wide)");
+    }
+
+    [Fact]
+    public void ForWithState_AndAStaticLambda_AllocatesNothingPerCall()
+    {
+        var data = new long[1 << 16];
+        static void Run(long[] data, long add) =>
+            Parallelism.For(data.Length, 1, (Data: data, Add: add), static (st, start, end) =>
+            {
+                for (int i = start; i < end; i++) st.Data[i] += st.Add;
+            }, 2, 8);
+        for (int i = 0; i < 10; i++) Run(data, i); // start the workers
+        long allocated = long.MaxValue;
+        for (int window = 0; window < 20 && allocated != 0; window++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < 100; i++) Run(data, i);
             allocated = Math.Min(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
         }
         Assert.True(allocated == 0, $"every window of 100 warm calls allocated (at least {allocated} bytes, process-wide)");
