@@ -15,15 +15,27 @@ public static class BenchCommand
 
     public static Command Build()
     {
-        var workload = new Argument<string>("workload") { Description = $"What to time: {string.Join(", ", Workloads.Names)}, or all" };
-        workload.AcceptOnlyFromAmong([.. Workloads.Names, "all"]);
+        var workload = new Argument<string>("workload")
+        {
+            Description = $"What to time: {string.Join(", ", Workloads.Names)}, or all; `tables` (the customers fusion at scale) runs only when named",
+        };
+        workload.AcceptOnlyFromAmong([.. Workloads.Names, "all", "tables"]);
         var json = new Option<bool>("--json") { Description = "Print one JSON object per line" };
         var seconds = new Option<double>("--seconds") { Description = "Time budget per problem size", DefaultValueFactory = _ => 1.0 };
-        var cmd = new Command("bench", "Time a workload (GEMM, …) and print GFLOP/s or items/s") { workload, json, seconds };
+        var customers = new Option<int>("--customers")
+        {
+            Description = "tables: customers to generate (≈ 10 purchases and 10 visits each)",
+            DefaultValueFactory = _ => 1_000_000,
+        };
+        var dir = new Option<string?>("--dir") { Description = "tables: folder of the generated CSVs (default: under the temp folder)" };
+        var generateOnly = new Option<bool>("--generate-only") { Description = "tables: make sure the CSVs exist, time nothing" };
+        var cmd = new Command("bench", "Time a workload (GEMM, …) and print GFLOP/s or items/s") { workload, json, seconds, customers, dir, generateOnly };
         cmd.SetAction(parse =>
         {
             Parallelism.Threads = parse.GetValue(Program.Threads);
             string w = parse.GetValue(workload)!;
+            if (w == "tables")
+                return Tables(parse.GetValue(customers), parse.GetValue(dir), parse.GetValue(generateOnly), parse.GetValue(json));
             double budget = parse.GetValue(seconds);
             if (budget <= 0) { Console.Error.WriteLine($"fusion bench: --seconds must be positive, got {budget}"); return 2; }
             foreach (string name in w == "all" ? Workloads.Names : [w])
@@ -35,5 +47,31 @@ public static class BenchCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static int Tables(int customers, string? dir, bool generateOnly, bool json)
+    {
+        if (customers < 1)
+        {
+            Console.Error.WriteLine($"fusion bench tables: --customers must be positive, got {customers}");
+            return 2;
+        }
+        dir ??= TablesWorkload.DefaultDir(customers);
+        try
+        {
+            Console.Error.WriteLine($"[tables] {TablesWorkload.EnsureData(customers, dir)}");
+            if (generateOnly) return 0;
+            var r = TablesWorkload.Run(dir, Parallelism.Threads);
+            Console.WriteLine(json
+                ? JsonSerializer.Serialize(r, Json)
+                : $"tables {r.Sizes}  threads {r.Threads}  {r.Seconds:0.00} s (read {r.ReadSeconds:0.00}, fuse {r.FuseSeconds:0.00}, write {r.WriteSeconds:0.00})  " +
+                  $"{r.FusedRows:N0} fused rows  peak {r.PeakRssMb:0} MB");
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FusionScratch.Models.Tabular.TabularException)
+        {
+            Console.Error.WriteLine($"fusion bench tables: {e.Message}");
+            return 1;
+        }
     }
 }
