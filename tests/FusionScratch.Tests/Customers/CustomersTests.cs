@@ -88,6 +88,37 @@ public class CustomerWorldTests
     }
 }
 
+public class CustomerTablesCsvTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fusion-tables-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>
+    /// The bench reads the tables back from CSV, where category codes follow the order of
+    /// appearance, not the generator's: the fused result must not depend on that.
+    /// </summary>
+    [Fact]
+    public void Fuse_OfTablesReadBackFromCsv_EqualsFuse_InMemory()
+    {
+        var w = CustomerWorld.Generate(new CustomerWorldOptions { Customers = 300, Seed = 8 });
+        var tables = CustomerTables.From(w, Enumerable.Range(0, 300).ToArray());
+        Table Read(Table t, string name)
+        {
+            string path = Path.Combine(_dir, name + ".csv");
+            FusionScratch.Models.Tabular.Csv.CsvWriter.Write(t, path);
+            return FusionScratch.Models.Tabular.Csv.CsvReader.Read(path);
+        }
+        var fromCsv = new CustomerTables(Read(tables.Customers, "c"), Read(tables.Purchases, "p"), Read(tables.Activity, "a"), Read(tables.Images, "i"));
+        var (a, b) = (CustomerTables.Fuse(tables), CustomerTables.Fuse(fromCsv));
+        Assert.Equal(a.ColumnNames, b.ColumnNames);
+        foreach (var name in a.ColumnNames)
+            for (int r = 0; r < a.RowCount; r++)
+                Assert.True(a[name].Format(r) == b[name].Format(r), $"{name} row {r}: {a[name].Format(r)} vs {b[name].Format(r)}");
+        Assert.Contains(Numeric.ToDoubles(a["support_visits"], "test"), v => v > 0);
+    }
+}
+
 public class BranchFusionTests
 {
     /// <summary>XOR across modalities: y = [x₀ > 0] xor [x₁ > 0], x₀ in modality 0, x₁ in modality 1.</summary>

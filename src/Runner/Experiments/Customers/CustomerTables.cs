@@ -54,11 +54,10 @@ public sealed record CustomerTables(Table Customers, Table Purchases, Table Acti
             Aggregation.Mode("product", "top_product"));
 
         // Page indicators as 0/1 columns, so support and cancel visits are plain sums.
-        var page = t.Activity.Column<CategoricalColumn>("page");
-        int support = Array.IndexOf(CustomerWorld.Pages, "support"), cancel = Array.IndexOf(CustomerWorld.Pages, "cancel");
+        var page = t.Activity["page"];
         var activity = new Table([.. t.Activity.Columns,
-            new DoubleColumn("is_support", Indicator(page.Values, support)),
-            new DoubleColumn("is_cancel", Indicator(page.Values, cancel))]);
+            new DoubleColumn("is_support", Indicator(page, "support")),
+            new DoubleColumn("is_cancel", Indicator(page, "cancel"))]);
         var visits = activity.GroupBy("customer_id").Aggregate(
             Aggregation.Rows("visits"),
             Aggregation.Sum("duration_seconds", "time_on_site"),
@@ -99,10 +98,19 @@ public sealed record CustomerTables(Table Customers, Table Purchases, Table Acti
 
     private static double LogOnePlus(double x) => Math.Log(1 + x);
 
-    private static double[] Indicator(ReadOnlySpan<int> codes, int code)
+    /// <summary>1 where the page is <paramref name="value"/>, else 0; a categorical column is compared by code.</summary>
+    private static double[] Indicator(Column page, string value)
     {
-        var x = new double[codes.Length];
-        for (int i = 0; i < x.Length; i++) x[i] = codes[i] == code ? 1 : 0;
+        var x = new double[page.Length];
+        if (page is CategoricalColumn categorical)
+        {
+            // Codes are the column's own: a CSV reader numbers categories in order of appearance.
+            int code = categorical.Categories.ToList().IndexOf(value);
+            ReadOnlySpan<int> codes = categorical.Values;
+            for (int i = 0; i < x.Length; i++) x[i] = codes[i] == code && code >= 0 ? 1 : 0;
+        }
+        else
+            for (int i = 0; i < x.Length; i++) x[i] = page.Format(i) == value ? 1 : 0;
         return x;
     }
 
