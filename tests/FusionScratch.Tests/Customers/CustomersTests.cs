@@ -209,4 +209,28 @@ public sealed class CustomersRunTests : IDisposable
         Assert.Contains("**generated:**", report);
         Assert.Contains("Fusion gain", report);
     }
+
+    [Fact]
+    public void MissingDataset_WithNoNpm_IsOneLine_AndWritesNothing()
+    {
+        string empty = Path.Combine(_out, "no-data");
+        var (code, output, err) = RunnerHarness.Run("run", "customers", "--quick", "--data-dir", empty, "--npm", "/nonexistent/npm", "--out", Path.Combine(_out, "o"));
+        Assert.Equal(1, code);
+        Assert.Contains("npm", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.DoesNotContain("   at ", err + output);
+        Assert.False(File.Exists(Path.Combine(_out, "o", "results.json")));
+    }
+
+    [Fact]
+    public void CorruptedCache_WithNoNpm_IsReportedInOneLine()
+    {
+        string dataDir = Path.Combine(_out, "corrupt");
+        Directory.CreateDirectory(dataDir);
+        File.WriteAllBytes(Path.Combine(dataDir, "mnist.fsds"), new byte[1000]);
+        var (code, output, err) = RunnerHarness.Run("run", "customers", "--quick", "--data-dir", dataDir, "--npm", "/nonexistent/npm", "--out", Path.Combine(_out, "o"));
+        Assert.Equal(1, code);
+        Assert.False(string.IsNullOrWhiteSpace(err));
+        Assert.DoesNotContain("   at ", err + output);
+    }
 }

@@ -49,7 +49,7 @@ public sealed class CustomersExperiment : IExperiment
         var config = ctx.Options.Quick ? new Config(2_000, 2, 8, 3) : new Config(8_000, 10, 40, 6);
 
         // ── 1. data ────────────────────────────────────────────────────────────────────────────
-        var mnist = Datasets.Load("mnist", new DataOptions(ctx.Options.DataDir, Log: ctx.Progress.Log));
+        var mnist = Datasets.Load("mnist", ctx.DataOptions);
         var world = CustomerWorld.Generate(new CustomerWorldOptions { Customers = config.Customers, Seed = ctx.SeedFor("world") });
         int[] imageOf = world.AssignImages(mnist.Labels, ctx.SeedFor("images"));
         int distinctImages = imageOf.Distinct().Count();
