@@ -80,6 +80,23 @@ public sealed record MklResult(
 
 public static class SimpleMkl
 {
+    /// <summary>
+    /// Weights at or below this are zero. Without it a weight left at 1e-18 by rounding counts as
+    /// active: the direction then pulls on it, the step to the boundary is 1e-20 long, and the
+    /// descent stalls at a point that is not optimal.
+    /// </summary>
+    public const double ZeroWeight = 1e-10;
+
+    /// <summary>Back onto the simplex, with weights below <see cref="ZeroWeight"/> set to exactly 0.</summary>
+    public static double[] Clean(ReadOnlySpan<double> d)
+    {
+        var p = SimplexProjection.Project(d);
+        for (int m = 0; m < p.Length; m++) if (p[m] <= ZeroWeight) p[m] = 0;
+        double sum = p.Sum();
+        for (int m = 0; m < p.Length; m++) p[m] /= sum;
+        return p;
+    }
+
     /// <summary>J(d) and its SVM: one multiclass solve on K(d).</summary>
     public static MulticlassSvm Solve(IReadOnlyList<Gram> grams, ReadOnlySpan<double> d, ReadOnlySpan<int> labels, int classes,
         SimpleMklOptions options, MulticlassSvm? warmStart = null, Gram? buffer = null) =>
@@ -114,7 +131,7 @@ public static class SimpleMkl
         {
             if (m == mu) continue;
             double reduced = gradient[m] - gradient[mu];
-            D[m] = d[m] <= 0 && reduced > 0 ? 0 : -reduced;
+            D[m] = d[m] <= ZeroWeight && reduced > 0 ? 0 : -reduced;
             sum += D[m];
         }
         D[mu] = -sum;
@@ -136,7 +153,7 @@ public static class SimpleMkl
             return Solve(grams, w, y, classes, options, warm, buffer);
         }
 
-        var d = options.InitialWeights is { } init ? SimplexProjection.Project(init) : Enumerable.Repeat(1.0 / M, M).ToArray();
+        var d = options.InitialWeights is { } init ? Clean(init) : Enumerable.Repeat(1.0 / M, M).ToArray();
         var svm = Eval(d, null);
         double J = svm.J;
         var history = new List<MklIteration>();
@@ -171,7 +188,7 @@ public static class SimpleMkl
                 var next = new double[M];
                 for (int m = 0; m < M; m++) next[m] = dCur[m] + gMax * D[m];
                 next[nu] = 0;
-                next = SimplexProjection.Project(next);
+                next = Clean(next);
                 var svmNext = Eval(next, svmCur);
                 if (svmNext.J < JCur && next.Count(w => w > 0) > 1)
                 {
@@ -190,7 +207,7 @@ public static class SimpleMkl
             if (JEnd < JBest) (dBest, JBest, svmBest) = (segmentEnd, JEnd, svmEnd);
             if (!ReferenceEquals(dCur, segmentEnd))
             {
-                double[] Point(double t) => SimplexProjection.Project(dCur.Select((v, m) => v + t * (segmentEnd[m] - v)).ToArray());
+                double[] Point(double t) => Clean(dCur.Select((v, m) => v + t * (segmentEnd[m] - v)).ToArray());
                 const double phi = 0.6180339887498949;
                 double a = 0, b = 1, c = b - phi * (b - a), e = a + phi * (b - a);
                 var svmC = Eval(Point(c), svmCur);
@@ -207,6 +224,14 @@ public static class SimpleMkl
                     if (Jc < Je) { b = e; (e, Je, svmE) = (c, Jc, svmC); c = b - phi * (b - a); svmC = Eval(Point(c), svmCur); Jc = svmC.J; Consider(c, svmC); }
                     else { a = c; (c, Jc, svmC) = (e, Je, svmE); e = a + phi * (b - a); svmE = Eval(Point(e), svmCur); Je = svmE.J; Consider(e, svmE); }
                 }
+            }
+            // The minimum can sit much closer to d than golden section's first points (J curves
+            // sharply when a step moves many α): backtrack from the shortest point tried.
+            for (double t = 0.05; !(JBest < J) && t > 1e-6 && !ReferenceEquals(dCur, segmentEnd); t *= 0.1)
+            {
+                var p = Clean(dCur.Select((v, m) => v + t * (segmentEnd[m] - v)).ToArray());
+                var s = Eval(p, svmCur);
+                if (s.J < JBest) (dBest, JBest, svmBest) = (p, s.J, s);
             }
             if (!(JBest < J)) { stop = "no decrease along the descent direction (SMO tolerance limits J's precision)"; break; }
             (d, J, svm) = (dBest, JBest, svmBest);
