@@ -101,10 +101,11 @@ public sealed class MklExperiment : IExperiment
 
         // ── 3. models ──────────────────────────────────────────────────────────────────────────
         var smo = new SmoOptions(config.C, 1e-3);
-        Evaluated Fit(string method, double[]? weights, Gram trainK, Func<Gram> testK, double extraSeconds = 0, int solves = 1, MulticlassSvm? svm = null)
+        // Trains a one-vs-one SVM on trainK() unless a trained one is given (SimpleMKL's own), then tests it.
+        Evaluated Fit(string method, double[]? weights, Func<Gram> trainK, Func<Gram> testK, double extraSeconds = 0, int solves = 1, MulticlassSvm? svm = null)
         {
             var sw = Stopwatch.StartNew();
-            svm ??= MulticlassSvm.Train(trainK, yTrain, classes, MulticlassScheme.OneVsOne, smo);
+            svm ??= MulticlassSvm.Train(trainK(), yTrain, classes, MulticlassScheme.OneVsOne, smo);
             double seconds = sw.Elapsed.TotalSeconds + extraSeconds;
             var report = ClassificationReport.From(yTest, svm.Predict(testK()), classes);
             ctx.Progress.Log($"{method}: test accuracy {report.Accuracy:0.0000} ({seconds:0.00} s, {solves} SVM solve{(solves == 1 ? "" : "s")})");
@@ -113,12 +114,12 @@ public sealed class MklExperiment : IExperiment
 
         var singles = new List<Evaluated>();
         for (int m = 0; m < bases.Count; m++)
-            singles.Add(Fit(bases[m].Name, null, trainGrams[m], () => testGrams[m]));
+            singles.Add(Fit(bases[m].Name, null, () => trainGrams[m], () => testGrams[m]));
         var bestSingle = singles.OrderByDescending(s => s.Report.Accuracy).First();
         int bestIndex = singles.IndexOf(bestSingle);
 
         Evaluated Combined(string method, double[] weights, double weightSeconds, int solves = 1, MulticlassSvm? svm = null) =>
-            Fit(method, weights, svm is null ? Gram.Combine(trainGrams, weights) : trainGrams[0], () => Gram.Combine(testGrams, weights), weightSeconds, solves, svm);
+            Fit(method, weights, () => Gram.Combine(trainGrams, weights), () => Gram.Combine(testGrams, weights), weightSeconds, solves, svm);
 
         var combos = new List<Evaluated> { Combined("uniform average", FastWeights.Uniform(bases.Count), 0) };
         var sw = Stopwatch.StartNew();
