@@ -9,6 +9,7 @@ public static class ExperimentRegistry
     private static readonly List<IExperiment> Implemented =
     [
         new Customers.CustomersExperiment(),
+        new Lmf.LmfExperiment(),
     ];
 
     /// <summary>Studies on the roadmap that have no implementation yet: name → what brings it.</summary>
@@ -16,7 +17,6 @@ public static class ExperimentRegistry
     [
         ("products", "product categorization from Fashion-MNIST images + catalog metadata", "roadmap issue 6 (conv backbone and the products study)"),
         ("mkl", "multiple kernel learning on multi-view digits", "roadmap issue 7 (MKL with a constrained solver)"),
-        ("lmf", "low-rank multimodal fusion versus tensor fusion", "roadmap issue 8 (LMF versus TFN)"),
     ];
 
     /// <summary>Implemented studies in run order.</summary>
