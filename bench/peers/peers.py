@@ -4,6 +4,7 @@ best and median of repeats within a time budget), printing the same JSON lines.
 
   /usr/bin/python3 bench/peers/peers.py gemm --impl numpy --threads 1
   /usr/bin/python3 bench/peers/peers.py train --impl torch --threads 2
+  /usr/bin/python3 bench/peers/peers.py lmf --impl torch --threads 1
 
 Run it with Debian's /usr/bin/python3 (python3-numpy, libopenblas0-pthread, python3-torch).
 OpenBLAS mistakes this CPU for an old one and runs SSE3 kernels unless OPENBLAS_CORETYPE=SkylakeX
@@ -113,9 +114,41 @@ def train(impl, threads, budget):
     emit("train", f"reference cnn, batch {BATCH}, 28x28x1", threads, best, med, "torch", items=BATCH / best)
 
 
+def lmf(impl, threads, budget):
+    """LMF layer (Liu et al. 2018) as the authors' code composes it: modalities 128/64/300, each
+    extended by a 1, times factors (r, d+1, h), Hadamard product over modalities, weighted sum over
+    the rank, + bias; rank 4, 32 outputs, batch 256. fwd + sum + bwd, first with gradients for the
+    parameters only, then for the inputs too (the same two lines `fusion bench lmf` prints)."""
+    import torch
+    torch.manual_seed(42)
+    dims, batch, rank, out = (128, 64, 300), 256, 4, 32
+    factors = [torch.nn.Parameter(torch.randn(rank, d + 1, out) * (2.0 / (d + 1 + out)) ** 0.5) for d in dims]
+    weights = torch.nn.Parameter(torch.randn(1, rank) * (2.0 / (1 + rank)) ** 0.5)
+    bias = torch.nn.Parameter(torch.zeros(1, out))
+    params = factors + [weights, bias]
+    for input_grads in (False, True):
+        zs = [torch.randn(batch, d, requires_grad=input_grads) for d in dims]
+
+        def step():
+            for p in params + zs:
+                p.grad = None
+            ones = torch.ones(batch, 1)
+            fused = None
+            for z, w in zip(zs, factors):
+                proj = torch.matmul(torch.cat((z, ones), dim=1), w)   # (r, B, out)
+                fused = proj if fused is None else fused * proj
+            y = torch.matmul(weights, fused.permute(1, 0, 2)).squeeze(1) + bias   # (B, out)
+            y.sum().backward()
+
+        best, med = measure(step, budget)
+        flops = (3 if input_grads else 2) * 2.0 * batch * rank * out * sum(dims)
+        emit("lmf", f"128/64/300 r{rank} h{out} b{batch}{' +dx' if input_grads else ''}", threads, best, med, "torch",
+             gflops=flops / best / 1e9, items=batch / best)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("workload", choices=["gemm", "conv", "train"])
+    p.add_argument("workload", choices=["gemm", "conv", "train", "lmf"])
     p.add_argument("--impl", choices=["numpy", "torch"], required=True)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--seconds", type=float, default=1.0)
@@ -125,7 +158,7 @@ def main():
         torch.set_num_threads(args.threads)
     if args.workload != "gemm" and args.impl != "torch":
         p.error(f"{args.workload} has a torch peer only")
-    {"gemm": gemm, "conv": conv, "train": train}[args.workload](args.impl, args.threads, args.seconds)
+    {"gemm": gemm, "conv": conv, "train": train, "lmf": lmf}[args.workload](args.impl, args.threads, args.seconds)
 
 
 if __name__ == "__main__":

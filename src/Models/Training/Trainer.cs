@@ -62,6 +62,14 @@ public sealed record TrainOptions
     public string? CheckpointPath { get; init; }
     /// <summary>Continue from <see cref="CheckpointPath"/> when it exists.</summary>
     public bool Resume { get; init; }
+
+    /// <summary>Throws unless epochs and batch size are ≥ 1 and the training split has rows; <paramref name="who"/> starts the message.</summary>
+    internal void Check(string who, int trainCount)
+    {
+        if (Epochs < 1 || BatchSize < 1)
+            throw new ArgumentException($"{who}: epochs and batch size must be ≥ 1, got {Epochs} and {BatchSize}");
+        if (trainCount == 0) throw new ArgumentException($"{who}: the training split is empty");
+    }
 }
 
 /// <summary>One finished epoch, as reported to progress displays.</summary>
@@ -83,9 +91,7 @@ public static class Trainer
     public static TrainResult Fit(Module<Tensor, Tensor> model, Optimizer optimizer, LabeledData train, LabeledData? validation,
         TrainOptions options, Action<EpochStats>? onEpoch = null, CancellationToken cancel = default)
     {
-        if (options.Epochs < 1 || options.BatchSize < 1)
-            throw new ArgumentException($"trainer: epochs and batch size must be ≥ 1, got {options.Epochs} and {options.BatchSize}");
-        if (train.Count == 0) throw new ArgumentException("trainer: the training split is empty");
+        options.Check("trainer", train.Count);
 
         var rng = new Rng(options.Seed);
         var series = new Dictionary<string, List<double>>

@@ -16,13 +16,14 @@ public sealed record BenchResult(string Workload, string Sizes, int Threads, dou
 public static class Workloads
 {
     /// <summary>Workload names, in the order `bench all` runs them.</summary>
-    public static readonly string[] Names = ["gemm", "conv", "train"];
+    public static readonly string[] Names = ["gemm", "conv", "train", "lmf"];
 
     public static IEnumerable<BenchResult> Run(string name, double budget) => name switch
     {
         "gemm" => Gemm(budget),
         "conv" => Conv(budget),
         "train" => Train(budget),
+        "lmf" => Lmf(budget),
         _ => throw new ArgumentException($"unknown workload '{name}' (known: {string.Join(", ", Names)})"),
     };
 
@@ -78,6 +79,26 @@ public static class Workloads
         var arena = new TensorArena();
         var t = Timing.Measure(() => TrainStep(model, opt, x, labels, arena), budget);
         yield return new BenchResult("train", $"reference cnn, batch {Batch}, 28x28x1", Parallelism.Threads, t.BestSeconds, t.MedianSeconds, null, Batch / t.BestSeconds, t.AllocatedBytesPerCall);
+    }
+
+    /// <summary>
+    /// The LMF layer of the issue's speed target: modalities 128, 64 and 300, rank 4, 32 outputs,
+    /// batch 256, forward + sum + backward (Experiments/Lmf/FusionLayerStep), once with gradients for
+    /// the parameters only and once for the inputs too. GFLOP/s counts the GEMM work: 2·B·R·H·Σ D
+    /// per product, two products (forward, weight gradient), three with the input gradient.
+    /// </summary>
+    private static IEnumerable<BenchResult> Lmf(double budget)
+    {
+        int[] dims = [128, 64, 300];
+        const int batch = 256, rank = 4, outputs = 32;
+        foreach (bool inputGrads in new[] { false, true })
+        {
+            var step = new Experiments.Lmf.FusionLayerStep("lmf", dims, rank, outputs, batch, inputGrads, 42);
+            var t = Timing.Measure(step.Run, budget);
+            double flops = (inputGrads ? 3 : 2) * 2.0 * batch * rank * outputs * dims.Sum();
+            yield return new BenchResult("lmf", $"128/64/300 r{rank} h{outputs} b{batch}{(inputGrads ? " +dx" : "")}", Parallelism.Threads,
+                t.BestSeconds, t.MedianSeconds, flops / t.BestSeconds / 1e9, batch / t.BestSeconds, t.AllocatedBytesPerCall);
+        }
     }
 
     /// <summary>forward, cross-entropy, backward, SGD step — inside an arena scope so buffers are reused.</summary>

@@ -10,13 +10,13 @@ public static class ExperimentRegistry
     [
         new Customers.CustomersExperiment(),
         new Mkl.MklExperiment(),
+        new Lmf.LmfExperiment(),
     ];
 
     /// <summary>Studies on the roadmap that have no implementation yet: name → what brings it.</summary>
     private static readonly List<(string Name, string Title, string Pending)> Planned =
     [
         ("products", "product categorization from Fashion-MNIST images + catalog metadata", "roadmap issue 6 (conv backbone and the products study)"),
-        ("lmf", "low-rank multimodal fusion versus tensor fusion", "roadmap issue 8 (LMF versus TFN)"),
     ];
 
     /// <summary>Implemented studies in run order.</summary>

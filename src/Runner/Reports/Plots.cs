@@ -14,19 +14,23 @@ public static class Plots
 
     private static readonly Color[] Palette = new ScottPlot.Palettes.Category10().Colors;
 
-    /// <summary>Line plot of one or more series (e.g. loss per epoch for each model).</summary>
-    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool logY = false)
+    /// <summary>
+    /// Line plot of one or more series (e.g. loss per epoch for each model). With logY / logX the
+    /// axis shows log10 of the values (for parameters, times and sizes that span decades).
+    /// </summary>
+    public static void Lines(string path, string title, string xLabel, string yLabel, IEnumerable<Series> series, bool logY = false, bool logX = false)
     {
         var plt = NewPlot(title, xLabel, yLabel);
         int i = 0;
+        static double[] Log10(double[] v) => v.Select(e => e > 0 ? Math.Log10(e) : double.NaN).ToArray();
         foreach (var s in series)
         {
-            var ys = logY ? s.Y.Select(v => v > 0 ? Math.Log10(v) : double.NaN).ToArray() : s.Y;
-            var line = plt.Add.Scatter(s.X, ys, Palette[i++ % Palette.Length]);
+            var line = plt.Add.Scatter(logX ? Log10(s.X) : s.X, logY ? Log10(s.Y) : s.Y, Palette[i++ % Palette.Length]);
             line.LegendText = s.Label;
             line.MarkerSize = s.X.Length > 40 ? 0 : 4;
         }
         if (logY) plt.YLabel(yLabel + " (log10)");
+        if (logX) plt.XLabel(xLabel + " (log10)");
         plt.ShowLegend(Alignment.UpperRight);
         Save(plt, path, 800, 500);
     }

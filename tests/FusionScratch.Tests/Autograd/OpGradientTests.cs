@@ -90,6 +90,15 @@ public class OpGradientTests
     [Fact] public void Flatten_Backward_MatchesFiniteDifference() => Check(x => x[0].Flatten(1).Square(), [Leaf(45, -1, 1, 2, 3, 2)]);
     [Fact] public void Unsqueeze_Backward_MatchesFiniteDifference() => Check(x => x[0].Unsqueeze(0) * x[1], [Leaf(46, -1, 1, 3), Leaf(47, -1, 1, 2, 3)]);
 
+    // ---- fusion ----
+    [Fact]
+    public void LowRankFusion_Backward_MatchesFiniteDifference() =>
+        // Three modalities (B = 4, D = 3, 2, 2), rank 2, 3 outputs; every input, factor, weight and bias.
+        Check(x => Tensor.LowRankFusion([x[0], x[1], x[2]], [x[3], x[4], x[5]], x[6], x[7]),
+            [Leaf(48, -1, 1, 4, 3), Leaf(49, -1, 1, 4, 2), Leaf(50, -1, 1, 4, 2),
+             Leaf(51, -0.7f, 0.7f, 4, 2, 3), Leaf(52, -0.7f, 0.7f, 3, 2, 3), Leaf(53, -0.7f, 0.7f, 3, 2, 3),
+             Leaf(54, -1, 1, 2), Leaf(55, -1, 1, 3)]);
+
     /// <summary>The op names covered above and in ConvGradientTests (the README quotes this count).</summary>
     public static readonly string[] OpNames =
     [
@@ -98,6 +107,7 @@ public class OpGradientTests
         "matmul", "sum", "sum_axis", "mean", "mean_axis", "max_axis",
         "softmax", "log_softmax", "cross_entropy",
         "reshape", "permute", "transpose", "slice", "expand", "contiguous", "concat", "flatten", "unsqueeze",
+        "low_rank_fusion",
         // tested in ConvGradientTests.cs
         "conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "batch_norm2d",
     ];
