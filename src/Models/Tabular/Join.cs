@@ -39,7 +39,11 @@ public static class Join
     {
         (int[] leftRows, int[] rightRows) = MatchRows(left[leftKey], right[rightKey], kind);
         var columns = new List<Column>(left.ColumnCount + right.ColumnCount);
-        foreach (Column c in left.Columns) columns.Add(c.Take(leftRows));
+        // A left join whose right keys are unique keeps every left row once, in order: the left
+        // columns are then shared, not copied (Table is immutable), which saves a copy of the
+        // whole left table per join when several tables are attached to one.
+        bool leftUnchanged = IsIdentity(leftRows, left.RowCount);
+        foreach (Column c in left.Columns) columns.Add(leftUnchanged ? c : c.Take(leftRows));
         foreach (Column c in right.Columns)
         {
             if (c.Name == rightKey) continue;
@@ -48,6 +52,13 @@ public static class Join
             columns.Add(taken);
         }
         return new Table(columns);
+    }
+
+    private static bool IsIdentity(int[] rows, int count)
+    {
+        if (rows.Length != count) return false;
+        for (int i = 0; i < rows.Length; i++) if (rows[i] != i) return false;
+        return true;
     }
 
     /// <summary>
