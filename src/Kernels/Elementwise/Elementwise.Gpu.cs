@@ -19,7 +19,7 @@
 // Aliasing: as on the CPU, the output may be exactly an input (each thread reads before it writes
 // its own element).
 //
-// Run: dotnet test --filter FullyQualifiedName~Gpu
+// Run: dotnet test FusionScratch.sln -c Release --filter FullyQualifiedName~Gpu
 
 using FusionScratch.Kernels.Gpu;
 using FusionScratch.Kernels.Simd;
@@ -66,7 +66,7 @@ public static partial class ElementwiseKernels
         kernel(n, x, y, z, cols);
     }
 
-    /// <summary>UnaryGpu on host spans: upload, run, download (tests and the kernel command).</summary>
+    /// <summary>UnaryGpu on host spans: upload, run, download (tests and benchmarks).</summary>
     public static void UnaryGpu<TOp>(Accelerator accelerator, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IScalarUnaryOp
     {
         CheckSameLength(x.Length, y.Length, nameof(y));
@@ -76,7 +76,7 @@ public static partial class ElementwiseKernels
         GpuLaunch.Download(dy.View, y);
     }
 
-    /// <summary>BinaryGpu on host spans: upload, run, download (tests and the kernel command).</summary>
+    /// <summary>BinaryGpu on host spans: upload, run, download (tests and benchmarks).</summary>
     public static void BinaryGpu<TOp>(Accelerator accelerator, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z)
         where TOp : struct, IScalarBinaryOp
     {

@@ -11,7 +11,8 @@
 // a register. Variant 6 (GpuTiled) stages tiles of A and B in shared memory to cut global loads
 // by the tile width.
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 5
+//   dotnet test FusionScratch.sln -c Release --filter FullyQualifiedName~MatMulGpu   (not yet in `fusion kernel`)
+//   dotnet run -c Release --project src/Runner -- bench gemm --device gpu
 
 using FusionScratch.Kernels.Gpu;
 using ILGPU;
@@ -67,7 +68,7 @@ public static partial class MatMulKernels
     /// <summary>
     /// <see cref="GpuNaive(Accelerator, ArrayView{float}, bool, ArrayView{float}, bool, int, int, int, float, float, ArrayView{float})"/>
     /// on host spans: uploads a, b (and c when beta ≠ 0), runs, downloads c. For tests and the
-    /// kernel command; tensors on the device call the ArrayView overload and keep data resident.
+    /// `bench gemm --device gpu`; tensors on the device call the ArrayView overload and keep data resident.
     /// </summary>
     public static void GpuNaive(Accelerator accelerator, ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
         int M, int N, int K, float alpha, float beta, Span<float> c)

@@ -26,7 +26,8 @@
 // from a larger shared tile), vectorised loads, double buffering. The 4096³ target against cuBLAS
 // needs those; this variant is the readable step between naive and fast.
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 6
+//   dotnet test FusionScratch.sln -c Release --filter FullyQualifiedName~MatMulGpu   (not yet in `fusion kernel`)
+//   dotnet run -c Release --project src/Runner -- bench gemm --device gpu
 
 using FusionScratch.Kernels.Gpu;
 using ILGPU;
@@ -55,7 +56,7 @@ public static partial class MatMulKernels
         kernel(new KernelConfig(grid, group), a, b, c, new GpuGemmArgs(M, N, K, alpha, beta, transA, transB));
     }
 
-    /// <summary>The tiled GEMM on host spans (upload, run, download), for tests and the kernel command.</summary>
+    /// <summary>The tiled GEMM on host spans (upload, run, download), for tests and benchmarks.</summary>
     public static void GpuTiled(Accelerator accelerator, ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
         int M, int N, int K, float alpha, float beta, Span<float> c)
     {

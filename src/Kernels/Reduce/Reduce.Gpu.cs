@@ -24,7 +24,7 @@
 // group reduction prebuilt (GroupExtensions.Reduce with AddFloat); it is written out here so the
 // barriers can be read.
 //
-// Run: dotnet test --filter FullyQualifiedName~Gpu
+// Run: dotnet test FusionScratch.sln -c Release --filter FullyQualifiedName~Gpu
 
 using FusionScratch.Kernels.Gpu;
 using ILGPU;
@@ -54,7 +54,7 @@ public static partial class ReduceKernels
         kernel(new KernelConfig(outputs, SumGroup), x, axis, inner, y);
     }
 
-    /// <summary>SumGpu on host spans: upload, run, download (tests and the kernel command).</summary>
+    /// <summary>SumGpu on host spans: upload, run, download (tests and benchmarks).</summary>
     public static void SumGpu(Accelerator accelerator, ReadOnlySpan<float> x, int outer, int axis, int inner, Span<float> y)
     {
         CheckShapes("sum (gpu)", x.Length, outer, axis, inner, y.Length);

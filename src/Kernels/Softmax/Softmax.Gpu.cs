@@ -15,7 +15,7 @@
 // Labels are not range-checked on the device (a kernel cannot throw): the span overloads check
 // them on the host before uploading.
 //
-// Run: dotnet test --filter FullyQualifiedName~Gpu
+// Run: dotnet test FusionScratch.sln -c Release --filter FullyQualifiedName~Gpu
 
 using FusionScratch.Kernels.Gpu;
 using ILGPU;
@@ -57,7 +57,7 @@ public static partial class SoftmaxKernels
         kernel(rows * cols, probs, labels, dLosses, cols, dLogits);
     }
 
-    /// <summary>The forward on host spans (labels checked here), for tests and the kernel command.</summary>
+    /// <summary>The forward on host spans (labels checked here), for tests and benchmarks.</summary>
     public static void CrossEntropyForwardGpu(Accelerator accelerator, ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int rows, int cols,
         Span<float> probs, Span<float> losses)
     {
@@ -71,7 +71,7 @@ public static partial class SoftmaxKernels
         GpuLaunch.Download(dloss.View, losses);
     }
 
-    /// <summary>The backward on host spans (labels checked here), for tests and the kernel command.</summary>
+    /// <summary>The backward on host spans (labels checked here), for tests and benchmarks.</summary>
     public static void CrossEntropyBackwardGpu(Accelerator accelerator, ReadOnlySpan<float> probs, ReadOnlySpan<int> labels, ReadOnlySpan<float> dLosses,
         int rows, int cols, Span<float> dLogits)
     {
