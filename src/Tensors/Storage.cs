@@ -1,6 +1,7 @@
 // Storage — a buffer of floats that lives on one device (candle's storage.rs split).
-// CPU storage is a managed float[]; the GPU backend adds GpuStorage beside it, and every op asks
-// a tensor for its CPU span through one method (Tensor.CpuSpan) that is the seam it will extend.
+// CPU storage is a managed float[]; GpuStorage.cs holds a device buffer. CPU ops ask a tensor for
+// its array through Tensor.CpuArray (which throws for a tensor on the GPU); the ops that run on
+// the GPU (Ops/Device.cs) dispatch on their inputs' device first.
 
 namespace FusionScratch.Tensors;
 
@@ -8,7 +9,15 @@ namespace FusionScratch.Tensors;
 public readonly record struct Device(DeviceKind Kind, int Index = 0)
 {
     public static readonly Device Cpu = new(DeviceKind.Cpu);
-    public override string ToString() => Kind == DeviceKind.Cpu ? "cpu" : $"gpu:{Index}";
+
+    /// <summary>The GPU `--device gpu` means: the first CUDA device, else ILGPU's CPU simulator.</summary>
+    public static Device Gpu => OnGpu(FusionScratch.Kernels.Gpu.Accelerators.DefaultKind);
+
+    /// <summary>A GPU device of the given kind (Index = (int)kind; see GpuStorage).</summary>
+    public static Device OnGpu(FusionScratch.Kernels.Gpu.GpuKind kind) => new(DeviceKind.Gpu, (int)kind);
+
+    public override string ToString() => Kind == DeviceKind.Cpu ? "cpu"
+        : (FusionScratch.Kernels.Gpu.GpuKind)Index == FusionScratch.Kernels.Gpu.GpuKind.Cuda ? "gpu:cuda" : "gpu:cpu-sim";
 }
 
 public enum DeviceKind { Cpu, Gpu }

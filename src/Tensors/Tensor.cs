@@ -85,7 +85,7 @@ public sealed partial class Tensor
     /// <summary>The CPU array behind this tensor (the seam the GPU backend extends).</summary>
     internal float[] CpuArray => Storage is CpuStorage cpu
         ? cpu.Data
-        : throw new NotSupportedException($"this op needs the tensor on the CPU, but it is on {Device}; call ToDevice(Device.Cpu)");
+        : throw new NotSupportedException($"this op has no GPU version yet and needs the tensor on the CPU, but it is on {Device}; call To(Device.Cpu)");
 
     /// <summary>The elements in row-major order: a span over storage when contiguous, a gathered copy otherwise.</summary>
     internal ReadOnlySpan<float> ReadContiguous()
@@ -97,12 +97,13 @@ public sealed partial class Tensor
     }
 
     /// <summary>A copy of the elements in row-major order.</summary>
-    public float[] ToArray() => ReadContiguous().ToArray();
+    public float[] ToArray() => IsOnGpu ? To(Device.Cpu).ToArray() : ReadContiguous().ToArray();
 
     /// <summary>The single value of a one-element tensor.</summary>
     public float Item()
     {
         if (Numel != 1) throw new InvalidOperationException($"Item() needs a one-element tensor, this one has shape {Shape}");
+        if (IsOnGpu) return ToArray()[0];
         return CpuArray[Layout.Offset];
     }
 

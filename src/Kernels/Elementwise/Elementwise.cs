@@ -31,7 +31,7 @@ using FusionScratch.Kernels.Simd;
 namespace FusionScratch.Kernels.Elementwise;
 
 /// <summary>Elementwise unary, binary, scalar and broadcast kernels on spans.</summary>
-public static class ElementwiseKernels
+public static partial class ElementwiseKernels
 {
     /// <summary>
     /// Elements below which the SIMD kernels stay on one thread: 256K floats, 1 MB per operand.

@@ -35,7 +35,7 @@ using FusionScratch.Kernels.Simd;
 namespace FusionScratch.Kernels;
 
 /// <summary>Reductions over the middle axis of an (outer, axis, inner) view, plus whole-span folds.</summary>
-public static class ReduceKernels
+public static partial class ReduceKernels
 {
     /// <summary>Input elements a thread should get at least; smaller reductions stay on the calling thread.</summary>
     internal const int ParallelThreshold = 1 << 16;

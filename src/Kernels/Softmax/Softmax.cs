@@ -33,7 +33,7 @@ using FusionScratch.Kernels.Simd;
 namespace FusionScratch.Kernels;
 
 /// <summary>Row-wise softmax, log-softmax and fused softmax-cross-entropy, forward and backward.</summary>
-public static class SoftmaxKernels
+public static partial class SoftmaxKernels
 {
     /// <summary>Elements a thread should get at least; smaller matrices stay on the calling thread.</summary>
     internal const int ParallelThreshold = 1 << 15;

@@ -3,6 +3,7 @@
 // bench/peers/compare.py can set them beside NumPy/OpenBLAS and PyTorch measured in the same run.
 
 using FusionScratch.Kernels;
+using FusionScratch.Kernels.Gpu;
 using FusionScratch.Models.Backbone;
 using FusionScratch.Models.Nn;
 using FusionScratch.Models.Optim;
@@ -40,6 +41,54 @@ public static class Workloads
             var c = new float[m * n];
             var t = Timing.Measure(() => MatMulKernels.Gemm(a, false, b, false, m, n, k, 1f, 0f, c), budget);
             yield return new BenchResult("gemm", $"{m}x{n}x{k}", Parallelism.Threads, t.BestSeconds, t.MedianSeconds, 2.0 * m * n * k / t.BestSeconds / 1e9, null, t.AllocatedBytesPerCall);
+        }
+    }
+
+    /// <summary>GEMM sizes for `bench gemm --device gpu` on CUDA: the 4096³ target and a smaller one.</summary>
+    public static readonly (int M, int N, int K)[] GpuGemmSizes = [(1024, 1024, 1024), (4096, 4096, 4096)];
+
+    /// <summary>Sizes on the CPU simulator (no CUDA): a tiled 64³ takes 2–3 s there (every barrier is a thread rendezvous), so a toy size.</summary>
+    public static readonly (int M, int N, int K)[] SimulatorGemmSizes = [(32, 32, 32)];
+
+    /// <summary>
+    /// `bench gemm --device gpu`: the GPU GEMM variants on <see cref="Accelerators.Default"/>.
+    /// Per size: GpuNaive and GpuTiled device-resident (inputs uploaded once in setup; the timed
+    /// call is launch + Synchronize, so the GPU's work is inside the measurement), then GpuTiled
+    /// with transfers (upload A, B, run, download C), which is what a caller holding host arrays pays.
+    /// </summary>
+    public static IEnumerable<BenchResult> GpuGemm(double budget, IReadOnlyList<(int M, int N, int K)>? sizes = null)
+    {
+        var acc = Accelerators.Default;
+        string device = Accelerators.DefaultKind == GpuKind.Cuda ? "cuda" : "cpu-sim";
+        sizes ??= Accelerators.DefaultKind == GpuKind.Cuda ? GpuGemmSizes : SimulatorGemmSizes;
+        foreach (var (m, n, k) in sizes)
+        {
+            var rng = new Rng(42);
+            var a = Tensor.Rand(new Shape(m, k), rng, -1, 1).ToArray();
+            var b = Tensor.Rand(new Shape(k, n), rng, -1, 1).ToArray();
+            var c = new float[m * n];
+            double flops = 2.0 * m * n * k;
+            using var da = GpuLaunch.Upload(acc, a);
+            using var db = GpuLaunch.Upload(acc, b);
+            using var dc = GpuLaunch.Zeros(acc, m * n);
+            BenchResult Row(string impl, TimingResult t) =>
+                new("gemm", $"{m}x{n}x{k}", 1, t.BestSeconds, t.MedianSeconds, flops / t.BestSeconds / 1e9, null, t.AllocatedBytesPerCall, impl);
+
+            // Few repeats: on the simulator one call takes a second or more.
+            var naive = Timing.Measure(() =>
+            {
+                MatMulKernels.GpuNaive(acc, da.View, false, db.View, false, m, n, k, 1f, 0f, dc.View);
+                acc.Synchronize();
+            }, budget, minRepeats: 3);
+            yield return Row($"gpu-naive:{device}:resident", naive);
+            var tiled = Timing.Measure(() =>
+            {
+                MatMulKernels.GpuTiled(acc, da.View, false, db.View, false, m, n, k, 1f, 0f, dc.View);
+                acc.Synchronize();
+            }, budget, minRepeats: 3);
+            yield return Row($"gpu-tiled:{device}:resident", tiled);
+            var withCopies = Timing.Measure(() => MatMulKernels.GpuTiled(acc, a, false, b, false, m, n, k, 1f, 0f, c), budget, minRepeats: 3);
+            yield return Row($"gpu-tiled:{device}:with-transfers", withCopies);
         }
     }
 

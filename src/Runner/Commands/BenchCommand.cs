@@ -1,4 +1,4 @@
-// `fusion bench <workload> [--threads T] [--json] [--seconds S]` — quick probes that time one
+// `fusion bench <workload> [--threads T] [--json] [--seconds S] [--device cpu|gpu]` — quick probes that time one
 // workload and print one line per problem size (JSON with --json). The peers script
 // bench/peers/compare.py runs these beside NumPy and PyTorch in the same session.
 
@@ -29,7 +29,13 @@ public static class BenchCommand
         };
         var dir = new Option<string?>("--dir") { Description = "tables: folder of the generated CSVs (default: under the temp folder)" };
         var generateOnly = new Option<bool>("--generate-only") { Description = "tables: make sure the CSVs exist, time nothing" };
-        var cmd = new Command("bench", "Time a workload (GEMM, …) and print GFLOP/s or items/s") { workload, json, seconds, customers, dir, generateOnly };
+        var device = new Option<string>("--device")
+        {
+            Description = "gemm: cpu (packed SIMD GEMM) or gpu (ILGPU kernels on CUDA, else on the CPU simulator with a warning)",
+            DefaultValueFactory = _ => "cpu",
+        };
+        device.AcceptOnlyFromAmong("cpu", "gpu");
+        var cmd = new Command("bench", "Time a workload (GEMM, …) and print GFLOP/s or items/s") { workload, json, seconds, customers, dir, generateOnly, device };
         cmd.SetAction(parse =>
         {
             Parallelism.Threads = parse.GetValue(Program.Threads);
@@ -38,12 +44,21 @@ public static class BenchCommand
                 return Tables(parse.GetValue(customers), parse.GetValue(dir), parse.GetValue(generateOnly), parse.GetValue(json));
             double budget = parse.GetValue(seconds);
             if (budget <= 0) { Console.Error.WriteLine($"fusion bench: --seconds must be positive, got {budget}"); return 2; }
+            bool gpu = parse.GetValue(device) == "gpu";
+            if (gpu && w != "gemm")
+            {
+                Console.Error.WriteLine($"fusion bench: --device gpu is implemented for gemm only so far, not '{w}'");
+                return 2;
+            }
+            if (gpu && FusionScratch.Kernels.Gpu.Accelerators.FallbackWarning is string warning)
+                Console.Error.WriteLine(warning);
             foreach (string name in w == "all" ? Workloads.Names : [w])
-                foreach (var r in Workloads.Run(name, budget))
+                foreach (var r in gpu ? Workloads.GpuGemm(budget) : Workloads.Run(name, budget))
                     Console.WriteLine(parse.GetValue(json)
                         ? JsonSerializer.Serialize(r, Json)
                         : $"{r.Workload,-6} {r.Sizes,-16} threads {r.Threads}  best {r.Seconds * 1e3,9:F3} ms  median {r.MedianSeconds * 1e3,9:F3} ms" +
-                          (r.Gflops is double g ? $"  {g,7:F1} GFLOP/s" : "") + (r.ItemsPerSecond is double ips ? $"  {ips,8:F0} items/s" : "") + $"  alloc {r.AllocatedBytes} B/call");
+                          (r.Gflops is double g ? $"  {g,7:F1} GFLOP/s" : "") + (r.ItemsPerSecond is double ips ? $"  {ips,8:F0} items/s" : "") + $"  alloc {r.AllocatedBytes} B/call" +
+                          (r.Impl != "fusionscratch" ? $"  {r.Impl}" : ""));
             return 0;
         });
         return cmd;

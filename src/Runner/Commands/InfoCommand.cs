@@ -1,5 +1,6 @@
 // `fusion info` — what this machine gives the engine: .NET version, which vector widths the JIT
-// accelerates (so which SIMD path the kernels take), and the thread count kernels will use.
+// accelerates (so which SIMD path the kernels take), the thread count kernels will use, and the
+// ILGPU devices found (CUDA, else the CPU simulator that `--device gpu` falls back to).
 
 using System.CommandLine;
 using System.Runtime.InteropServices;
@@ -7,6 +8,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using FusionScratch.Kernels;
+using FusionScratch.Kernels.Gpu;
 
 namespace FusionScratch.Runner.Commands;
 
@@ -14,7 +16,7 @@ public static class InfoCommand
 {
     public static Command Build()
     {
-        var cmd = new Command("info", "Print the .NET version, accelerated SIMD widths and thread count");
+        var cmd = new Command("info", "Print the .NET version, accelerated SIMD widths, thread count and ILGPU devices");
         cmd.SetAction(parse =>
         {
             Parallelism.Threads = parse.GetValue(Program.Threads);
@@ -35,6 +37,7 @@ public static class InfoCommand
         yield return $"FMA             {(Fma.IsSupported || AdvSimd.IsSupported ? "yes" : "no")}";
         string path = Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
         yield return $"SIMD path       {path} first, then narrower widths for the tail";
+        foreach (var line in Accelerators.Describe()) yield return line;
     }
 
     private static string Accel(bool on) => on ? "accelerated" : "not accelerated";

@@ -28,7 +28,7 @@ public sealed partial class Tensor
         {
             if (Numel != 1)
                 throw new InvalidOperationException($"Backward() without a gradient needs a one-element tensor, this one has shape {Shape}");
-            gradient = Full(Shape, 1f);
+            gradient = Full(Shape, 1f).To(Device);
         }
         else if (gradient.Shape != Shape)
             throw new ArgumentException($"Backward: gradient of shape {gradient.Shape} for a tensor of shape {Shape}");
@@ -68,8 +68,9 @@ public sealed partial class Tensor
                 if (t.Grad is null)
                 {
                     using var persistent = TensorArena.Suspend(); // the gradient outlives the step's arena scope
-                    t.Grad = g.Contiguous(copy: true);
+                    t.Grad = g.IsOnGpu ? g.CopyGpu() : g.Contiguous(copy: true);
                 }
+                else if (t.Grad.IsOnGpu || g.IsOnGpu) AddIntoGpu(g, t.Grad);
                 else ElementwiseKernels.AddInto(g.ReadContiguous(), t.Grad.Span);
                 continue;
             }
@@ -90,6 +91,12 @@ public sealed partial class Tensor
 
     private static Tensor SumGradients(Tensor a, Tensor b)
     {
+        if (a.IsOnGpu || b.IsOnGpu)
+        {
+            var s = a.CopyGpu();
+            AddIntoGpu(b, s);
+            return s;
+        }
         var sum = a.Contiguous(copy: true);
         ElementwiseKernels.AddInto(b.ReadContiguous(), sum.Span);
         return sum;

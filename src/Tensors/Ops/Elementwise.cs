@@ -33,7 +33,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>max(x, 0).</summary>
-    public Tensor Relu() => Record(MapUnary<Relu>(this), "relu", [this], g => [MapBinary<ReluBackward>(this, g)]);
+    public Tensor Relu() => IsOnGpu ? ReluGpu() : Record(MapUnary<Relu>(this), "relu", [this], g => [MapBinary<ReluBackward>(this, g)]);
 
     /// <summary>x·σ(x) (swish).</summary>
     public Tensor Silu() => Record(MapUnary<Silu>(this), "silu", [this], g => [MapBinary<SiluBackward>(this, g)]);
@@ -98,7 +98,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>a + b with broadcasting.</summary>
-    public static Tensor Add(Tensor a, Tensor b) =>
+    public static Tensor Add(Tensor a, Tensor b) => OnGpu(a, b, "add") ? AddGpu(a, b) :
         Record(MapBroadcast<Add>(a, b, "add"), "add", [a, b], g => [g.SumTo(a.Shape), g.SumTo(b.Shape)]);
 
     /// <summary>a − b with broadcasting.</summary>

@@ -27,6 +27,11 @@ public sealed partial class Tensor
         if (K != Kb)
             throw new ArgumentException($"matmul: shapes {a.Shape}{(transposeA ? "ᵀ" : "")} and {b.Shape}{(transposeB ? "ᵀ" : "")} do not align ({K} vs {Kb})");
 
+        if (OnGpu(a, b, "matmul")) // both on one GPU: the tiled kernel (Ops/Device.cs)
+        {
+            var cg = MatMulGpu(a, b, transposeA, transposeB, M, N, K);
+            return WillRecord(a, b) ? RecordMatMul(cg, a, b, transposeA, transposeB) : cg;
+        }
         ReadOnlySpan<float> aData = GemmOperand(a, transposeA, out bool aT);
         ReadOnlySpan<float> bData = GemmOperand(b, transposeB, out bool bT);
         var c = Empty(Shape.Of(M, N)); // beta = 0: the GEMM overwrites every element

@@ -38,6 +38,7 @@ public sealed partial class Tensor
     /// <summary>Sum of all elements (a scalar).</summary>
     public Tensor Sum()
     {
+        if (IsOnGpu) return SumAllGpu();
         var y = Scalar(ReduceKernels.Sum(ReadContiguous()));
         Shape inShape = Shape;
         return Record(y, "sum", [this], g => [g.Expand(inShape.ToArray())]);
