@@ -27,7 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from sidebyside import ROOT, build_runner, run_json
+
 WARM_UP = 300
 
 
@@ -77,12 +78,6 @@ def sklearn_fit(folder: Path):
     }))
 
 
-def run_json(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
-    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-    return json.loads(lines[-1])
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=5000)
@@ -96,10 +91,8 @@ def main():
         sklearn_fit(args.sklearn)
         return
 
-    subprocess.run(["dotnet", "build", "-c", "Release", "src/Runner", "-v", "q", "-nologo"], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
+    fusion = build_runner()
     folder = args.dir or Path(f"/tmp/fusionscratch-svm-{args.n}")
-    fusion = ["dotnet", str(ROOT / "src/Runner/bin/Release/net10.0/fusion.dll")]
     bench = ["bench", "svm", "--n", str(args.n), "--dir", str(folder)]
     subprocess.run(fusion + bench + ["--generate-only"], check=True, cwd=ROOT)
 
