@@ -261,22 +261,14 @@ public static class Smo
         var vMax2 = new Vector<double>(double.NegativeInfinity);
         var vGMax = new Vector<double>(gMax);
         var vKii = new Vector<double>(kii);
-        var tau = new Vector<double>(SmoOptions.Tau);
-        var none = new Vector<double>(double.PositiveInfinity);
         for (; t <= n - 2 * w; t += 2 * w)
         {
             Vector.Widen(new Vector<float>(ki[t..]), out var ki0, out var ki1);
-            for (int h = 0; h < 2; h++)
-            {
-                int s = t + h * w;
-                var mt = new Vector<double>(m[s..]) + new Vector<double>(low[s..]);   // +∞ outside I_low
-                vMax2 = Vector.Max(vMax2, -mt);
-                var b = vGMax - mt;
-                var a = vKii + new Vector<double>(diag[s..]) - new Vector<double>(2.0) * (h == 0 ? ki0 : ki1);
-                a = Vector.ConditionalSelect(Vector.LessThanOrEqual(a, Vector<double>.Zero), tau, a);
-                var gain = Vector.ConditionalSelect(Vector.GreaterThan(b, Vector<double>.Zero), -b * b / a, none);
-                best.KeepSmaller(gain, s);
-            }
+            var mt0 = new Vector<double>(m[t..]) + new Vector<double>(low[t..]);             // +∞ outside I_low
+            var mt1 = new Vector<double>(m[(t + w)..]) + new Vector<double>(low[(t + w)..]);
+            vMax2 = Vector.MaxNative(vMax2, Vector.MaxNative(-mt0, -mt1));
+            best.KeepSmaller(Gain(mt0, new Vector<double>(diag[t..]), ki0, vGMax, vKii), t);
+            best.KeepSmaller(Gain(mt1, new Vector<double>(diag[(t + w)..]), ki1, vGMax, vKii), t + w);
         }
         var (j, bestGain) = best.Smallest();
         gMax2 = double.NegativeInfinity;
@@ -295,6 +287,16 @@ public static class Smo
         return double.IsPositiveInfinity(bestGain) ? -1 : j;
     }
 
+    /// <summary>SelectJ's −b²/a for four t at once, +∞ where b ≤ 0 (outside I_low, b = −∞).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<double> Gain(Vector<double> mt, Vector<double> diagT, Vector<double> kiT, Vector<double> gMax, Vector<double> kii)
+    {
+        var b = gMax - mt;
+        var a = kii + diagT - new Vector<double>(2.0) * kiT;
+        a = Vector.ConditionalSelect(Vector.LessThanOrEqual(a, Vector<double>.Zero), new Vector<double>(SmoOptions.Tau), a);
+        return Vector.ConditionalSelect(Vector.GreaterThan(b, Vector<double>.Zero), -b * b / a, new Vector<double>(double.PositiveInfinity));
+    }
+
     /// <summary>
     /// A running arg-max (or arg-min) per vector lane: the best value each lane has seen and its
     /// index, a later index replacing an equal value, so that reducing the lanes (ties to the
@@ -305,8 +307,10 @@ public static class Smo
         private Vector<double> value = new(start);
         private Vector<long> index = new(-1);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void KeepLarger(Vector<double> v, int at) => Keep(Vector.GreaterThanOrEqual(v, value), v, at);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void KeepSmaller(Vector<double> v, int at) => Keep(Vector.LessThanOrEqual(v, value), v, at);
 
         private void Keep(Vector<long> take, Vector<double> v, int at)
@@ -315,11 +319,14 @@ public static class Smo
             index = Vector.ConditionalSelect(take, new Vector<long>(at) + Vector<long>.Indices, index);
         }
 
-        public readonly (int Index, double Value) Largest() => Reduce(+1);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly (int Index, double Value) Largest() => Reduce(value, index, +1);
 
-        public readonly (int Index, double Value) Smallest() => Reduce(-1);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly (int Index, double Value) Smallest() => Reduce(value, index, -1);
 
-        private readonly (int, double) Reduce(int sign)
+        // Static, on copies: a call on the struct itself would pin it to memory in the loops that use it.
+        private static (int, double) Reduce(Vector<double> value, Vector<long> index, int sign)
         {
             int bi = (int)index[0];
             double bv = value[0];
