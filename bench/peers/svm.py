@@ -96,6 +96,7 @@ def main():
     bench = ["bench", "svm", "--n", str(args.n), "--dir", str(folder)]
     subprocess.run(fusion + bench + ["--generate-only"], check=True, cwd=ROOT)
 
+    load_before = os.getloadavg()[0]
     sides = {"ours1": [], "oursT": [], "sklearn": []}
     for _ in range(args.repeats):
         sides["ours1"].append(run_json(fusion + ["--threads", "1"] + bench + ["--json"]))
@@ -112,8 +113,10 @@ def main():
         if abs(r["accuracy"] - sk["accuracy"]) > 0.003:
             print(f"warning: our accuracy {r['accuracy']} is more than 0.3 points from sklearn's {sk['accuracy']}", file=sys.stderr)
     problem = json.loads((folder / "problem.json").read_text())
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
     lines = [
-        f"Machine: {platform.node()} ({os.cpu_count()} cores), `{' '.join(sys.argv)}`. Problem: {sk['sizes']} MNIST digits, "
+        f"Machine: {platform.node()}, {cpu}, {os.cpu_count()} cores shared with other work (load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after), `{' '.join(sys.argv)}`. Problem: {sk['sizes']} MNIST digits, "
         f"pixel view, RBF γ = {problem['gamma']:.4g} (median heuristic), C = {problem['c']:g}, tol = {problem['tol']:g}, "
         f"one-vs-one ({sk['machines']} machines), one precomputed float32 Gram for both. Fit time: best of {args.repeats} "
         f"interleaved runs each, fresh process each, after an untimed warm-up fit on {WARM_UP} digits.", "",
