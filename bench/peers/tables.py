@@ -27,8 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
+from sidebyside import ROOT, build_runner, run_json
 
 def pandas_fuse(folder: Path):
     import pandas as pd
@@ -77,12 +76,6 @@ def pandas_fuse(folder: Path):
     }))
 
 
-def run_json(cmd, env=None):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT, env=env)
-    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
-    return json.loads(lines[-1])
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--customers", type=int, default=1_000_000)
@@ -96,10 +89,8 @@ def main():
         pandas_fuse(args.pandas)
         return
 
-    subprocess.run(["dotnet", "build", "-c", "Release", "src/Runner", "-v", "q", "-nologo"], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
-    fusion = ["dotnet", str(ROOT / "src/Runner/bin/Release/net10.0/fusion.dll"), "bench", "tables",
-              "--customers", str(args.customers), "--threads", str(args.threads)]
+    fusion = build_runner() + ["bench", "tables",
+                                "--customers", str(args.customers), "--threads", str(args.threads)]
     if args.dir:
         fusion += ["--dir", str(args.dir)]
     subprocess.run(fusion + ["--generate-only"], check=True, cwd=ROOT)

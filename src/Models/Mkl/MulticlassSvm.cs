@@ -91,9 +91,10 @@ public sealed class MulticlassSvm
         EachInParallel(problems.Count, p =>
         {
             var (pos, neg, idx, yy) = problems[p];
-            var sub = idx.Length == k.Rows ? k : k.Sub(idx, idx);
             var warm = warmStart?.Machines[p].Solution.Alpha;
-            machines[p] = new BinaryMachine(pos, neg, idx, yy, Smo.Solve(sub, yy, options, warm));
+            // A machine on a subset reads its rows of k on demand (GramRows) instead of a copied sub-Gram.
+            var solution = idx.Length == k.Rows ? Smo.Solve(k, yy, options, warm) : Smo.Solve(k, idx, yy, options, warm);
+            machines[p] = new BinaryMachine(pos, neg, idx, yy, solution);
         });
         return new MulticlassSvm(classes, scheme, machines);
     }

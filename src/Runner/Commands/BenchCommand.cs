@@ -5,6 +5,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using FusionScratch.Kernels;
+using FusionScratch.Models.Data;
 using FusionScratch.Runner.Bench;
 
 namespace FusionScratch.Runner.Commands;
@@ -17,9 +18,9 @@ public static class BenchCommand
     {
         var workload = new Argument<string>("workload")
         {
-            Description = $"What to time: {string.Join(", ", Workloads.Names)}, or all; `tables` (the customers fusion at scale) runs only when named",
+            Description = $"What to time: {string.Join(", ", Workloads.Names)}, or all; `tables` (the customers fusion at scale) and `svm` (our SMO on a precomputed Gram) run only when named",
         };
-        workload.AcceptOnlyFromAmong([.. Workloads.Names, "all", "tables"]);
+        workload.AcceptOnlyFromAmong([.. Workloads.Names, "all", "tables", "svm"]);
         var json = new Option<bool>("--json") { Description = "Print one JSON object per line" };
         var seconds = new Option<double>("--seconds") { Description = "Time budget per problem size", DefaultValueFactory = _ => 1.0 };
         var customers = new Option<int>("--customers")
@@ -27,21 +28,27 @@ public static class BenchCommand
             Description = "tables: customers to generate (≈ 10 purchases and 10 visits each)",
             DefaultValueFactory = _ => 1_000_000,
         };
-        var dir = new Option<string?>("--dir") { Description = "tables: folder of the generated CSVs (default: under the temp folder)" };
-        var generateOnly = new Option<bool>("--generate-only") { Description = "tables: make sure the CSVs exist, time nothing" };
+        var n = new Option<int>("--n") { Description = "svm: training digits (the Gram is n × n)", DefaultValueFactory = _ => 5000 };
+        var test = new Option<int>("--test") { Description = "svm: test digits (at most the digits left after training)", DefaultValueFactory = _ => 5000 };
+        var dir = new Option<string?>("--dir") { Description = "tables, svm: folder of the generated CSVs / Gram files (default: under the temp folder)" };
+        var generateOnly = new Option<bool>("--generate-only") { Description = "tables, svm: make sure the input files exist, time nothing" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "svm: dataset cache folder (default $FUSIONSCRATCH_DATA or ~/.cache/fusionscratch)" };
         var device = new Option<string>("--device")
         {
             Description = "gemm: cpu (packed SIMD GEMM) or gpu (ILGPU kernels on CUDA, else on the CPU simulator with a warning)",
             DefaultValueFactory = _ => "cpu",
         };
         device.AcceptOnlyFromAmong("cpu", "gpu");
-        var cmd = new Command("bench", "Time a workload (GEMM, …) and print GFLOP/s or items/s") { workload, json, seconds, customers, dir, generateOnly, device };
+        var cmd = new Command("bench", "Time a workload (GEMM, …) and print GFLOP/s or items/s")
+            { workload, json, seconds, customers, n, test, dir, generateOnly, dataDir, device };
         cmd.SetAction(parse =>
         {
             Parallelism.Threads = parse.GetValue(Program.Threads);
             string w = parse.GetValue(workload)!;
             if (w == "tables")
                 return Tables(parse.GetValue(customers), parse.GetValue(dir), parse.GetValue(generateOnly), parse.GetValue(json));
+            if (w == "svm")
+                return Svm(parse.GetValue(n), parse.GetValue(test), parse.GetValue(dir), parse.GetValue(dataDir), parse.GetValue(generateOnly), parse.GetValue(json));
             double budget = parse.GetValue(seconds);
             if (budget <= 0) { Console.Error.WriteLine($"fusion bench: --seconds must be positive, got {budget}"); return 2; }
             bool gpu = parse.GetValue(device) == "gpu";
@@ -86,6 +93,32 @@ public static class BenchCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FusionScratch.Models.Tabular.TabularException)
         {
             Console.Error.WriteLine($"fusion bench tables: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Svm(int n, int test, string? dir, string? dataDir, bool generateOnly, bool json)
+    {
+        if (n < 10 || test < 1)
+        {
+            Console.Error.WriteLine($"fusion bench svm: --n must be ≥ 10 and --test ≥ 1, got {n} and {test}");
+            return 2;
+        }
+        dir ??= SvmWorkload.DefaultDir(n);
+        try
+        {
+            Console.Error.WriteLine($"[svm] {SvmWorkload.EnsureData(n, test, dir, new DataOptions(dataDir, Log: m => Console.Error.WriteLine($"[svm] {m}")))}");
+            if (generateOnly) return 0;
+            var r = SvmWorkload.Run(dir, Parallelism.Threads);
+            Console.WriteLine(json
+                ? JsonSerializer.Serialize(r, Json)
+                : $"svm {r.Sizes}  threads {r.Threads}  fit {r.Seconds:0.000} s  predict {r.PredictSeconds:0.000} s  accuracy {r.Accuracy:0.0000}  " +
+                  $"{r.SupportVectors} support vectors  {r.Iterations:N0} iterations over {r.Machines} machines" + (r.Converged ? "" : "  (NOT CONVERGED)"));
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
+        {
+            Console.Error.WriteLine($"fusion bench svm: {e.Message}");
             return 1;
         }
     }
