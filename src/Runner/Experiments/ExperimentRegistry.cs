@@ -9,12 +9,12 @@ public static class ExperimentRegistry
     private static readonly List<IExperiment> Implemented =
     [
         new Customers.CustomersExperiment(),
+        new Products.ProductsExperiment(),
     ];
 
     /// <summary>Studies on the roadmap that have no implementation yet: name → what brings it.</summary>
     private static readonly List<(string Name, string Title, string Pending)> Planned =
     [
-        ("products", "product categorization from Fashion-MNIST images + catalog metadata", "roadmap issue 6 (conv backbone and the products study)"),
         ("mkl", "multiple kernel learning on multi-view digits", "roadmap issue 7 (MKL with a constrained solver)"),
         ("lmf", "low-rank multimodal fusion versus tensor fusion", "roadmap issue 8 (LMF versus TFN)"),
     ];
