@@ -67,7 +67,9 @@ public static class ProductFolder
             good.Append(record).Append('\n');
             goodLines.Add(line);
         }
-        var schema = new Dictionary<string, ColumnType> { ["id"] = ColumnType.String, ["year"] = ColumnType.String };
+        // id and year are read as text and parsed here, so a bad value is a reported row, not a failed file
+        var header = records[0].Text.Split(',').Select(h => h.Trim().Trim('"')).ToHashSet(StringComparer.Ordinal);
+        var schema = new[] { "id", "year" }.Where(header.Contains).ToDictionary(c => c, _ => ColumnType.String);
         var table = CsvReader.Parse(good.ToString(), new CsvOptions { Schema = schema }, stylesPath);
         foreach (string needed in new[] { "id", target })
             if (!table.Contains(needed)) throw new DataException($"product folder: {stylesPath} has no '{needed}' column");

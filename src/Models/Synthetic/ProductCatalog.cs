@@ -12,7 +12,7 @@
 //   1. Type attributes (masterCategory, subCategory, articleType) from the class: e.g. Sneaker →
 //      Footwear / Shoes / {Sports Shoes, Casual Shoes}, Ankle boot → Footwear / Shoes /
 //      {Boots, Casual Shoes}. These name the class almost always (the shared "Casual Shoes" aside).
-//   2. Hidden listings: with probability HiddenRate (0.3) the listing is incomplete: the three
+//   2. Hidden listings: with probability HiddenRate (0.36) the listing is incomplete: the three
 //      type attributes are missing and the display name carries no type word. Independently,
 //      with probability ArticleNoise (0.04) a shown articleType is a catalog error drawn from a
 //      random other class.
@@ -43,7 +43,7 @@ public sealed record ProductCatalogOptions
 {
     public ulong Seed { get; init; } = 1;
     /// <summary>Probability that a listing hides its type attributes (step 2).</summary>
-    public double HiddenRate { get; init; } = 0.30;
+    public double HiddenRate { get; init; } = 0.36;
     /// <summary>Probability that a shown articleType is wrong (step 2).</summary>
     public double ArticleNoise { get; init; } = 0.04;
     /// <summary>Probability that a string cell is messed up (step 4).</summary>
