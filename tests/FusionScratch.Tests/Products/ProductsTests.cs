@@ -315,7 +315,7 @@ public class ProductModelTests
         (LabeledData train, LabeledData test, Module<Tensor, Tensor> model, int epochs) = modality switch
         {
             "metadata" => (Tabular(600, 1, 20), Tabular(300, 2, 20), ProductModels.Metadata(variant, 20, 10, rng), 15),
-            "image" => (ToyImages.Data(variant == "small" ? 500 : 300, 1), ToyImages.Data(200, 2), (Module<Tensor, Tensor>)ProductModels.Image(variant, 10, rng), variant == "small" ? 5 : 3),
+            "image" => (ToyImages.Data(variant == "overfit" ? 300 : 480, 1), ToyImages.Data(200, 2), (Module<Tensor, Tensor>)ProductModels.Image(variant, 10, rng), variant == "overfit" ? 3 : 4),
             _ => (Tabular(600, 1, 24), Tabular(300, 2, 24), ProductModels.Fusion(variant, 12, 12, 10, rng), 15),
         };
         var options = new TrainOptions { Epochs = epochs, BatchSize = 32, Seed = 3 };
