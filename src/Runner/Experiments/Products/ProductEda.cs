@@ -106,18 +106,18 @@ internal static class ProductEda
                        $"{folderCheck.Count} of {folderCheck.RowsRead} products read back, {folderCheck.BadRows.Count} bad rows, " +
                        $"{folderCheck.MissingImages.Count} missing and {folderCheck.UnreadableImages.Count} unreadable images.");
 
-        int[] sample = Enumerable.Range(0, Math.Min(16, n)).ToArray();
+        int[] sample = Enumerable.Range(0, Math.Min(12, n)).ToArray();
         string Caption(int r)
         {
             string at = styles["articleType"].IsMissing(r) ? "?" : styles["articleType"].Format(r).Trim();
             string season = styles["season"].IsMissing(r) ? "?" : styles["season"].Format(r).Trim();
-            return $"{ids[r]} {at} · {season}";
+            return $"{at} · {season}";
         }
-        Plots.ImageGrid(ctx.PathFor("eda_samples.png"), "sample products: id, articleType · season",
+        Plots.ImageGrid(ctx.PathFor("eda_samples.png"), "sample products: articleType · season (ids in the table below)",
             sample.Select(r => images.Image(catalog.ImageIndex[r]).ToArray()).ToArray(), images.Height, images.Width,
-            sample.Select(Caption).ToArray(), 8);
+            sample.Select(Caption).ToArray(), 4);
         report.Heading("Sample products", 3).Image("eda_samples.png", "sample products")
-            .Code(CsvWriter(styles.Head(8)), "csv");
+            .Code(CsvWriter(styles.Head(sample.Length)), "csv");
     }
 
     private static string CsvWriter(Table t) => Models.Tabular.Csv.CsvWriter.WriteToString(t);
