@@ -338,11 +338,11 @@ public sealed class ProductsRunTests : IDisposable
     [Fact]
     public void QuickRun_OnGeneratedImages_WritesTheReport()
     {
-        // a stand-in Fashion-MNIST: 1 200 generated images as IDX files where Datasets.Load looks first
+        // a stand-in Fashion-MNIST: 700 generated images as IDX files where Datasets.Load looks first
         string dataDir = Path.Combine(_root, "data"), outDir = Path.Combine(_root, "out");
         Directory.CreateDirectory(Path.Combine(dataDir, "fashion-mnist"));
-        var (pixels, labels) = ToyImages.Make(1200, 9);
-        Idx.WriteImages(Path.Combine(dataDir, "fashion-mnist", "train-images-idx3-ubyte"), pixels, 1200, 28, 28);
+        var (pixels, labels) = ToyImages.Make(700, 9);
+        Idx.WriteImages(Path.Combine(dataDir, "fashion-mnist", "train-images-idx3-ubyte"), pixels, 700, 28, 28);
         Idx.WriteLabels(Path.Combine(dataDir, "fashion-mnist", "train-labels-idx1-ubyte"), labels);
 
         var (code, _, err) = RunnerHarness.Run("run", "products", "--quick", "--threads", "1", "--seed", "2", "--data-dir", dataDir, "--out", outDir);
