@@ -58,6 +58,8 @@ public sealed record TrainOptions
     public Func<int, float>? LearningRateAt { get; init; }
     /// <summary>Changes a gathered batch in place before the forward pass (data augmentation): (batch rows, count, rng).</summary>
     public Action<Span<float>, int, Rng>? Augment { get; init; }
+    /// <summary>Like <see cref="Augment"/> but also sees the batch's labels (class-dependent augmentation, e.g. flips only where a class allows them): (batch rows, labels, rng).</summary>
+    public Action<Span<float>, int[], Rng>? AugmentLabeled { get; init; }
     /// <summary>Where to save a checkpoint after every epoch (null: none).</summary>
     public string? CheckpointPath { get; init; }
     /// <summary>Continue from <see cref="CheckpointPath"/> when it exists.</summary>
@@ -142,6 +144,7 @@ public static class Trainer
                 var x = Gather(train, order.AsSpan(b0, count));
                 options.Augment?.Invoke(x.Span, count, rng);
                 var labels = Gather(train.Y, order.AsSpan(b0, count));
+                options.AugmentLabeled?.Invoke(x.Span, labels, rng);
                 optimizer.ZeroGrad();
                 var logits = model.Forward(x);
                 var loss = Losses.CrossEntropy(logits, labels);

@@ -113,11 +113,16 @@ public static class ExperimentRunner
     /// index and the exit code, and the others still run.
     /// </summary>
     public static int RunAll(RunOptions options, string baseDir, Func<Exception, string> describe, Func<string, string> commandFor,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default) =>
+        RunAll(options, baseDir, describe, commandFor, ExperimentRegistry.Listing(), cancel);
+
+    /// <summary>`run all` over the given listing (tests pass a small one).</summary>
+    internal static int RunAll(RunOptions options, string baseDir, Func<Exception, string> describe, Func<string, string> commandFor,
+        IEnumerable<(string Name, string Title, string? Pending)> studies, CancellationToken cancel = default)
     {
         PrepareOutput(baseDir);
         var outcomes = new List<(string Name, string Title, ExperimentOutcome? Outcome, string? Problem)>();
-        foreach (var (name, title, pending) in ExperimentRegistry.Listing())
+        foreach (var (name, title, pending) in studies)
         {
             if (pending is not null)
             {
