@@ -28,7 +28,7 @@ namespace FusionScratch.Runner.Experiments.Mkl;
 public sealed class MklExperiment : IExperiment
 {
     public string Name => "mkl";
-    public string Title => "MKL: learned kernel weights on multi-view MNIST digits (SimpleMKL, EasyMKL, CKA, uniform)";
+    public string Title => "Learned kernel weights on multi-view MNIST digits (SimpleMKL, EasyMKL, CKA, uniform)";
 
     private sealed record Config(int Train, int Test, double C, int MaxIterations, int PicturePoints, int[] NystromRanks);
 

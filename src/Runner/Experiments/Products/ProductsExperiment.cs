@@ -38,7 +38,7 @@ namespace FusionScratch.Runner.Experiments.Products;
 public sealed class ProductsExperiment : IExperiment
 {
     public string Name => "products";
-    public string Title => "Products: categorizing Fashion-MNIST products from image + catalog metadata";
+    public string Title => "Categorizing Fashion-MNIST products from image + catalog metadata";
 
     /// <summary>The original study's test accuracies, quoted in the report.</summary>
     internal static readonly Dictionary<string, double> Original = new() { ["metadata"] = 0.81, ["image"] = 0.857, ["fusion"] = 0.864 };
