@@ -161,3 +161,18 @@ public sealed class TrainingTests : IDisposable
         Assert.Single(Directory.GetFiles(_dir));
     }
 }
+
+public class StatsTests
+{
+    [Fact]
+    public void MeanCi_UsesStudentT_OverSeeds()
+    {
+        // values 1..5: mean 3, s = √2.5; t(0.975, 4) = 2.7764
+        var (mean, half) = FusionScratch.Models.Metrics.Stats.MeanCi([1.0, 2, 3, 4, 5]);
+        Assert.Equal(3, mean, 12);
+        Assert.Equal(2.7764451 * Math.Sqrt(2.5) / Math.Sqrt(5), half, 5);
+        // two values: t(0.975, 1) = 12.706
+        Assert.Equal(12.7062047 * Math.Sqrt(0.5) / Math.Sqrt(2), FusionScratch.Models.Metrics.Stats.MeanCi([1.0, 2]).HalfWidth, 4);
+        Assert.True(double.IsNaN(FusionScratch.Models.Metrics.Stats.MeanCi([1.0]).HalfWidth));
+    }
+}

@@ -256,25 +256,3 @@ public sealed class CustomersExperiment : IExperiment
 
     private static double[] Epochs(int n) => Enumerable.Range(1, n).Select(e => (double)e).ToArray();
 }
-
-/// <summary>Mean and the half-width of its 95 % t confidence interval.</summary>
-internal static class Stats
-{
-    // t quantiles 0.975 for 1..30 degrees of freedom.
-    private static readonly double[] T975 =
-    [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-    ];
-
-    public static (double Mean, double HalfWidth) MeanCi(IReadOnlyCollection<double> values)
-    {
-        int n = values.Count;
-        if (n == 0) return (double.NaN, double.NaN);
-        double mean = values.Average();
-        if (n == 1) return (mean, double.NaN);
-        double sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (n - 1));
-        double t = n - 1 <= T975.Length ? T975[n - 2] : 1.96;
-        return (mean, t * sd / Math.Sqrt(n));
-    }
-}

@@ -27,7 +27,6 @@ using FusionScratch.Models.Optim;
 using FusionScratch.Models.Synthetic;
 using FusionScratch.Models.Training;
 using FusionScratch.Runner.Bench;
-using FusionScratch.Runner.Experiments.Customers;
 using FusionScratch.Runner.Reports;
 using FusionScratch.Tensors;
 
