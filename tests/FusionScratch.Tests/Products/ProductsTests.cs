@@ -282,7 +282,7 @@ public class ProductModelTests
         var shift = new ImageAugment(4, 4, 16, 1, null);
         var s = (float[])img.Clone();
         shift.Apply(s, [0], new Rng(3));
-        Assert.Equal(img.Sum() > 0, true);
+        Assert.True(img.Sum() > 0);
         Assert.True(s.Count(v => v == 0) >= 1);
     }
 

@@ -45,7 +45,7 @@ public sealed class MklExperiment : IExperiment
         const int classes = 10;
 
         // ── 1. data and views ──────────────────────────────────────────────────────────────────
-        var mnist = Datasets.Load("mnist", new DataOptions(ctx.Options.DataDir, Log: ctx.Progress.Log));
+        var mnist = Datasets.Load("mnist", ctx.DataOptions);
         double trainFraction = Math.Min(1.0, (config.Train + 20.0) / mnist.Count);
         var split = Splits.Stratified(mnist.Labels, trainFraction, 0, 1 - trainFraction, ctx.SeedFor("split"));
         split = Splits.Cap(mnist.Labels, split, config.Train, null, config.Test);

@@ -59,7 +59,7 @@ public sealed class ProductsExperiment : IExperiment
         var clock = Stopwatch.StartNew();
 
         // ── 1. data ────────────────────────────────────────────────────────────────────────────
-        var images = Datasets.Load("fashion-mnist", new DataOptions(ctx.Options.DataDir, Log: ctx.Progress.Log));
+        var images = Datasets.Load("fashion-mnist", ctx.DataOptions);
         var catalog = ProductCatalog.Generate(images.Labels, new ProductCatalogOptions { Seed = ctx.SeedFor("catalog") });
         string[] classNames = [.. images.ClassNames];
         int classes = classNames.Length;
