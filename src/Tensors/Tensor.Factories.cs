@@ -53,6 +53,7 @@ public sealed partial class Tensor
     /// <summary>Uniform values in [lo, hi).</summary>
     public static Tensor Rand(Shape shape, Rng rng, float lo = 0f, float hi = 1f)
     {
+        CapturedStep.Refuse("Tensor.Rand");
         var data = new float[shape.Numel];
         for (int i = 0; i < data.Length; i++) data[i] = rng.Uniform(lo, hi);
         return new Tensor(data, shape);
@@ -61,6 +62,7 @@ public sealed partial class Tensor
     /// <summary>Normal values with the given mean and standard deviation.</summary>
     public static Tensor Randn(Shape shape, Rng rng, float mean = 0f, float std = 1f)
     {
+        CapturedStep.Refuse("Tensor.Randn");
         var data = new float[shape.Numel];
         for (int i = 0; i < data.Length; i++) data[i] = mean + std * rng.Normal();
         return new Tensor(data, shape);

@@ -88,13 +88,7 @@ public sealed partial class Tensor
         : throw new NotSupportedException($"this op has no GPU version yet and needs the tensor on the CPU, but it is on {Device}; call To(Device.Cpu)");
 
     /// <summary>The elements in row-major order: a span over storage when contiguous, a gathered copy otherwise.</summary>
-    internal ReadOnlySpan<float> ReadContiguous()
-    {
-        if (IsContiguous) return CpuArray.AsSpan(Layout.Offset, Numel);
-        var copy = Empty(Shape);
-        CopyKernels.StridedFast(CpuArray.AsSpan(Layout.Offset), Layout.Strides, Shape.Dims, copy.Span);
-        return copy.Span;
-    }
+    internal ReadOnlySpan<float> ReadContiguous() => Packed().Span;
 
     /// <summary>A copy of the elements in row-major order.</summary>
     public float[] ToArray() => IsOnGpu ? To(Device.Cpu).ToArray() : ReadContiguous().ToArray();

@@ -2,10 +2,10 @@
 // the survivors are scaled by 1/(1 − P) ("inverted" dropout), so the expected activation is the
 // same in training and evaluation and Eval() is the identity.
 //
-// The op is x ⊙ mask with a mask that does not require grad, so the existing Mul rule gives the
-// backward for free and exactly: dx = dy ⊙ mask (the same zeros, the same scale). The mask is
-// drawn from an Rng the module owns (seeded at construction), so a model's dropout pattern is
-// fixed by its seed.
+// The op (Tensor.Dropout) is x ⊙ mask with a mask that does not require grad, so the Mul rule
+// gives the backward exactly: dx = dy ⊙ mask (the same zeros, the same scale). The mask is drawn
+// from an Rng the module owns (seeded at construction), so a model's dropout pattern is fixed by
+// its seed, and by a kernel call, so a captured training step draws a new mask on each replay.
 
 using FusionScratch.Tensors;
 
@@ -28,11 +28,7 @@ public sealed class Dropout : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor x)
     {
         if (!Training || P == 0f) return x;
-        var mask = Tensor.Zeros(x.Shape);
-        var m = mask.Span;
-        float keep = 1f / (1f - P);
-        for (int i = 0; i < m.Length; i++) m[i] = _rng.NextFloat() < P ? 0f : keep;
-        return x * mask;
+        return Tensor.Dropout(x, P, _rng);
     }
 
     public override string ToString() => $"Dropout({P})";

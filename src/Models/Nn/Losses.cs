@@ -7,7 +7,10 @@ namespace FusionScratch.Models.Nn;
 
 public static class Losses
 {
-    /// <summary>Mean cross-entropy of (batch, classes) logits against integer class labels.</summary>
+    /// <summary>Mean cross-entropy of (batch, classes) logits against integer class labels (read again by each replay of a captured step).</summary>
+    public static Tensor CrossEntropy(Tensor logits, int[] labels) => Tensor.CrossEntropy(logits, labels);
+
+    /// <summary>Mean cross-entropy against labels in a span (copied once: not for a captured step).</summary>
     public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> labels) => Tensor.CrossEntropy(logits, labels);
 
     /// <summary>Mean squared error: mean((prediction − target)²); shapes must match exactly.</summary>

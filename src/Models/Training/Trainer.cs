@@ -12,8 +12,15 @@
 // the same order (the kernels split work by fixed ranges, never by timing), so two runs give equal
 // weights and metrics; a run resumed from a checkpoint continues with the same Rng state and
 // optimizer buffers and ends with the same metrics as an uninterrupted one.
-// Each batch runs inside a TensorArena scope, so activations and gradients reuse the previous
-// batch's buffers instead of allocating.
+// Steady state allocates nothing: every batch is gathered into the same input tensor and label
+// array (one pair per batch size: the full one and the last, smaller one), and the forward,
+// loss and backward of the first batch of each size are recorded as a CapturedStep that later
+// batches replay — the same kernels on the same buffers, with none of the graph building
+// (Tensors/Memory/CapturedStep.cs). The optimizer step runs eagerly after it. A model whose
+// forward depends on its data, or that lives on a GPU, trains eagerly (CaptureSteps = false, or
+// automatically for GPU parameters), each batch inside a TensorArena scope so that activations
+// and gradients reuse the previous batch's buffers. Both paths run the same kernels in the same
+// order, so they give the same weights (tested).
 
 using System.Diagnostics;
 using FusionScratch.Models.Nn;
@@ -64,6 +71,8 @@ public sealed record TrainOptions
     public string? CheckpointPath { get; init; }
     /// <summary>Continue from <see cref="CheckpointPath"/> when it exists.</summary>
     public bool Resume { get; init; }
+    /// <summary>Record each batch size's step once and replay it (see the file header); false runs every step eagerly.</summary>
+    public bool CaptureSteps { get; init; } = true;
 
     /// <summary>Throws unless epochs and batch size are ≥ 1 and the training split has rows; <paramref name="who"/> starts the message.</summary>
     internal void Check(string who, int trainCount)
@@ -123,7 +132,7 @@ public static class Trainer
         }
 
         var clock = Stopwatch.StartNew();
-        var arena = new TensorArena();
+        using var steps = new StepRunner(model, optimizer, options.CaptureSteps && model.Parameters().All(p => !p.IsOnGpu));
         var order = new int[train.Count];
         for (int epoch = start; epoch < options.Epochs && !stopped; epoch++)
         {
@@ -140,18 +149,9 @@ public static class Trainer
             {
                 cancel.ThrowIfCancellationRequested();
                 int count = Math.Min(options.BatchSize, order.Length - b0);
-                using var scope = arena.Begin();
-                var x = Gather(train, order.AsSpan(b0, count));
-                options.Augment?.Invoke(x.Span, count, rng);
-                var labels = Gather(train.Y, order.AsSpan(b0, count));
-                options.AugmentLabeled?.Invoke(x.Span, labels, rng);
-                optimizer.ZeroGrad();
-                var logits = model.Forward(x);
-                var loss = Losses.CrossEntropy(logits, labels);
-                loss.Backward();
-                optimizer.Step();
-                lossSum += loss.Item() * count;
-                correct += CountCorrect(logits, labels);
+                var (loss, hits) = steps.Run(train, order.AsSpan(b0, count), options, rng);
+                lossSum += loss * count;
+                correct += hits;
             }
             series["train_loss"].Add(lossSum / train.Count);
             series["train_accuracy"].Add(correct / (double)train.Count);
@@ -214,12 +214,13 @@ public static class Trainer
             int count = Math.Min(batchSize, data.Count - b0);
             using var scope = arena.Begin();
             var rows = all.AsSpan(b0, count);
-            var logits = model.Forward(Gather(data, rows));
-            if (logits.Rank != 2 || logits.Shape[1] != data.Classes)
-                throw new ArgumentException($"trainer: model gives logits of shape {logits.Shape}, expected (N, {data.Classes})");
+            var x = Tensor.Zeros(BatchShape(data, count));
+            Gather(data, rows, x.Span);
+            var logits = model.Forward(x);
+            CheckLogits(logits, data.Classes);
             lossSum += Losses.CrossEntropy(logits, data.Y.AsSpan(b0, count)).Item() * count;
             logits.Softmax(1).Span.CopyTo(probabilities.AsSpan(b0 * data.Classes));
-            logits.ArgMax(1).CopyTo(labels, b0);
+            logits.ArgMax(1, labels.AsSpan(b0, count));
         }
         model.Train(wasTraining);
         return new Prediction(labels, probabilities, data.Classes, data.Count == 0 ? double.NaN : lossSum / data.Count);
@@ -233,33 +234,98 @@ public static class Trainer
         return truth.Length == 0 ? double.NaN : hits / (double)truth.Length;
     }
 
-    /// <summary>The rows of <paramref name="data"/> listed in <paramref name="rows"/>, as a (count, …SampleShape) tensor.</summary>
-    private static Tensor Gather(LabeledData data, ReadOnlySpan<int> rows)
+    /// <summary>(count, …SampleShape).</summary>
+    private static Shape BatchShape(LabeledData data, int count)
     {
         var dims = new int[data.SampleShape.Length + 1];
-        dims[0] = rows.Length;
+        dims[0] = count;
         data.SampleShape.CopyTo(dims, 1);
-        var x = Tensor.Zeros(dims);
-        var dst = x.Span;
+        return new Shape(dims);
+    }
+
+    /// <summary>Copies the rows of <paramref name="data"/> listed in <paramref name="rows"/> into a (count, …SampleShape) buffer.</summary>
+    private static void Gather(LabeledData data, ReadOnlySpan<int> rows, Span<float> x)
+    {
         int d = data.Features;
         for (int i = 0; i < rows.Length; i++)
-            data.X.AsSpan(rows[i] * d, d).CopyTo(dst.Slice(i * d, d));
-        return x;
+            data.X.AsSpan(rows[i] * d, d).CopyTo(x.Slice(i * d, d));
     }
 
-    private static int[] Gather(int[] labels, ReadOnlySpan<int> rows)
+    private static void CheckLogits(Tensor logits, int classes)
     {
-        var y = new int[rows.Length];
-        for (int i = 0; i < rows.Length; i++) y[i] = labels[rows[i]];
-        return y;
+        if (logits.Rank != 2 || logits.Shape[1] != classes)
+            throw new ArgumentException($"trainer: model gives logits of shape {logits.Shape}, expected (N, {classes})");
     }
 
-    private static int CountCorrect(Tensor logits, int[] labels)
+    /// <summary>
+    /// Runs training batches: gathers each into a buffer kept per batch size, then forward, loss
+    /// and backward — captured on a batch size's first batch and replayed after, or eagerly in a
+    /// TensorArena scope — then the optimizer step. Owns the buffers and captured steps.
+    /// </summary>
+    private sealed class StepRunner(Module<Tensor, Tensor> model, Optimizer optimizer, bool capture) : IDisposable
     {
-        using var noGrad = Tensor.NoGrad();
-        var predicted = logits.ArgMax(1);
-        int hits = 0;
-        for (int i = 0; i < labels.Length; i++) if (predicted[i] == labels[i]) hits++;
-        return hits;
+        private sealed class Slot(Tensor x, int count)
+        {
+            public readonly Tensor X = x;
+            public readonly int[] Labels = new int[count];
+            public readonly int[] Predicted = new int[count];
+            public CapturedStep? Step;
+            public Tensor? Logits;
+        }
+
+        private readonly Dictionary<int, Slot> _slots = [];
+        private readonly TensorArena _arena = new();
+
+        /// <summary>One optimizer step on <paramref name="rows"/> of <paramref name="data"/>: the batch's mean loss and its correct predictions.</summary>
+        public (float Loss, int Correct) Run(LabeledData data, ReadOnlySpan<int> rows, TrainOptions options, Rng rng)
+        {
+            using var outside = TensorArena.Suspend(); // the buffers and captured steps outlive any caller's scope
+            int count = rows.Length;
+            if (!_slots.TryGetValue(count, out Slot? slot))
+                _slots[count] = slot = new Slot(Tensor.Zeros(BatchShape(data, count)), count);
+            Span<float> x = slot.X.Span;
+            Gather(data, rows, x);
+            options.Augment?.Invoke(x, count, rng);
+            for (int i = 0; i < count; i++) slot.Labels[i] = data.Y[rows[i]];
+            options.AugmentLabeled?.Invoke(x, slot.Labels, rng);
+
+            optimizer.ZeroGrad();
+            if (capture)
+            {
+                if (slot.Step is null)
+                    slot.Step = CapturedStep.Capture(() =>
+                    {
+                        slot.Logits = model.Forward(slot.X);
+                        CheckLogits(slot.Logits, data.Classes);
+                        var loss = Losses.CrossEntropy(slot.Logits, slot.Labels);
+                        loss.Backward();
+                        return loss;
+                    });
+                else slot.Step.Replay();
+                optimizer.Step();
+                return (slot.Step.Output.Item(), CountCorrect(slot.Logits!, slot.Labels, slot.Predicted));
+            }
+            using var scope = _arena.Begin();
+            var logits = model.Forward(slot.X);
+            CheckLogits(logits, data.Classes);
+            var lossTensor = Losses.CrossEntropy(logits, slot.Labels);
+            lossTensor.Backward();
+            optimizer.Step();
+            return (lossTensor.Item(), CountCorrect(logits, slot.Labels, slot.Predicted));
+        }
+
+        private static int CountCorrect(Tensor logits, int[] labels, int[] predicted)
+        {
+            logits.ArgMax(1, predicted);
+            int hits = 0;
+            for (int i = 0; i < labels.Length; i++) if (predicted[i] == labels[i]) hits++;
+            return hits;
+        }
+
+        public void Dispose()
+        {
+            foreach (Slot slot in _slots.Values) slot.Step?.Dispose();
+            _slots.Clear();
+        }
     }
 }

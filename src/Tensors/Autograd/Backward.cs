@@ -8,6 +8,8 @@
 // 3. Leaves that require grad accumulate into .Grad across Backward() calls (as PyTorch: call
 //    ZeroGrad between steps). Intermediate gradients live only for the pass and are dropped as
 //    soon as their node has run, so peak memory stays near one layer's worth.
+// A captured step (Memory/CapturedStep.cs) records the kernels this pass runs — the rules', the
+// sums and the leaf accumulation — so its replay does none of the bookkeeping above.
 
 using FusionScratch.Kernels;
 using FusionScratch.Kernels.Elementwise;
@@ -65,13 +67,16 @@ public sealed partial class Tensor
             {
                 // Leaf: copy on first write, since g may be shared with other tensors' gradients
                 // (Add hands the same gradient to both inputs).
-                if (t.Grad is null)
+                if (t.IsOnGpu || g.IsOnGpu)
                 {
-                    using var persistent = TensorArena.Suspend(); // the gradient outlives the step's arena scope
-                    t.Grad = g.IsOnGpu ? g.CopyGpu() : g.Contiguous(copy: true);
+                    if (t.Grad is null)
+                    {
+                        using var persistent = TensorArena.Suspend(); // the gradient outlives the step's arena scope
+                        t.Grad = g.CopyGpu();
+                    }
+                    else AddIntoGpu(g, t.Grad);
                 }
-                else if (t.Grad.IsOnGpu || g.IsOnGpu) AddIntoGpu(g, t.Grad);
-                else ElementwiseKernels.AddInto(g.ReadContiguous(), t.Grad.Span);
+                else Kernel((leaf: t, g: g.Packed()), static k => AccumulateLeafGradient(k.leaf, k.g));
                 continue;
             }
             Tensor?[] inputGrads = t.Node.Rule(g);
@@ -97,9 +102,25 @@ public sealed partial class Tensor
             AddIntoGpu(b, s);
             return s;
         }
-        var sum = a.Contiguous(copy: true);
-        ElementwiseKernels.AddInto(b.ReadContiguous(), sum.Span);
+        var sum = Empty(a.Shape);
+        Kernel((a: a.Packed(), b: b.Packed(), sum), static k => ElementwiseKernels.BinarySimd<Add>(k.a.Span, k.b.Span, k.sum.Span));
         return sum;
+    }
+
+    /// <summary>
+    /// leaf.Grad += g, copying g on the first write (a new buffer outside any arena scope: the
+    /// gradient outlives the step). Decided when the kernel runs, so a replayed step accumulates
+    /// the same way as an eager one (after ZeroGrad, which keeps the buffer, it only adds).
+    /// </summary>
+    private static void AccumulateLeafGradient(Tensor leaf, Tensor g)
+    {
+        if (leaf.Grad is null)
+        {
+            using var persistent = TensorArena.Suspend();
+            leaf.Grad = Empty(leaf.Shape);
+            g.Span.CopyTo(leaf.Grad.Span);
+        }
+        else ElementwiseKernels.AddInto(g.Span, leaf.Grad.Span);
     }
 
     /// <summary>Tensors reachable from <paramref name="root"/> through nodes, inputs before outputs.</summary>

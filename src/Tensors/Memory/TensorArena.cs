@@ -34,6 +34,7 @@ public sealed class TensorArena
     private readonly List<int[]> _lentInts = [];
     private TensorArena? _previous;
     private bool _active;
+    private bool _keep;
 
     /// <summary>The arena whose scope is open on this thread, if any.</summary>
     internal static TensorArena? Current => _current;
@@ -54,6 +55,20 @@ public sealed class TensorArena
 
     private void End()
     {
+        if (!_keep) ReleaseLent();
+        _current = _previous;
+        _previous = null;
+        _active = false;
+    }
+
+    /// <summary>From now on, ending a scope keeps its buffers lent (a CapturedStep owns them until Release).</summary>
+    internal void Keep() => _keep = true;
+
+    /// <summary>Takes back every lent buffer: the tensors over them throw when touched afterwards.</summary>
+    internal void Release() => ReleaseLent();
+
+    private void ReleaseLent()
+    {
         foreach (CpuStorage s in _lent)
         {
             float[] data = s.Release();
@@ -67,9 +82,6 @@ public sealed class TensorArena
             stack.Push(ints);
         }
         _lentInts.Clear();
-        _current = _previous;
-        _previous = null;
-        _active = false;
     }
 
     internal CpuStorage Rent(int length, bool clear)

@@ -8,9 +8,10 @@
 // grad (the first layer of a network, fed with data) skips the input gradient — a whole GEMM +
 // col2im per image — and a weight that does not require grad skips the weight GEMMs. The data an
 // op needs in backward (its contiguous input and weight, max pool's argmax, batch norm's mean
-// and inverse std) is captured at forward time; nothing is recomputed from scratch but im2col.
+// and inverse std) is kept from the forward; nothing is recomputed from scratch but im2col.
 // Outputs and gradients are allocated uninitialised (Empty, from the open TensorArena if any):
-// every kernel here writes each element.
+// every kernel here writes each element. Each kernel call goes through Tensor.Kernel with the
+// tensors it reads (packed first when strided) so that a captured step can replay it.
 //
 // Shape errors are ArgumentExceptions that name the shapes involved.
 
@@ -27,14 +28,8 @@ public sealed partial class Tensor
 
     private static Tensor Uninitialized(Shape shape) => Empty(shape);
 
-    /// <summary>The elements in row-major order as an array segment (closures cannot hold spans): the storage itself when contiguous, a packed copy otherwise.</summary>
-    private ArraySegment<float> ContiguousData()
-    {
-        if (IsContiguous) return new ArraySegment<float>(CpuArray, Layout.Offset, Numel);
-        var packed = Empty(Shape);
-        CopyKernels.StridedFast(CpuArray.AsSpan(Layout.Offset), Layout.Strides, Shape.Dims, packed.Span);
-        return new ArraySegment<float>(packed.CpuArray, 0, Numel);
-    }
+    /// <summary>The span of an optional contiguous tensor; empty for null (no bias, no bias gradient).</summary>
+    private static Span<float> SpanOrEmpty(Tensor? t) => t is null ? default : t.Span;
 
     private static void CheckImage(Tensor x, string op)
     {
@@ -66,27 +61,30 @@ public sealed partial class Tensor
         CheckBias(bias, w.Shape[0], w, op);
         var s = new Conv2dShape(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], w.Shape[0], w.Shape[2], w.Shape[3], stride, padding);
 
-        ArraySegment<float> xd = x.ContiguousData(), wd = w.ContiguousData();
+        Tensor xc = x.Packed(), wc = w.Packed();
+        Tensor? bc = bias?.Packed();
         var y = Uninitialized(s.N, s.K, s.P, s.Q);
-        Conv2dKernels.ForwardImageParallel(xd, wd, bias is null ? default : bias.ReadContiguous(), s, y.Span);
+        Kernel((x: xc, w: wc, b: bc, s, y), static k =>
+            Conv2dKernels.ForwardImageParallel(k.x.Span, k.w.Span, SpanOrEmpty(k.b), k.s, k.y.Span));
 
         return Record(y, "conv2d", bias is null ? [x, w] : [x, w, bias], g =>
         {
-            ReadOnlySpan<float> gd = g.ReadContiguous();
+            Tensor gc = g.Packed();
             Tensor? dx = null, dw = null, db = null;
             if (x.RequiresGrad)
             {
                 dx = Uninitialized(x.Shape);
-                Conv2dKernels.BackwardInputImageParallel(gd, wd, s, dx.Span);
+                Kernel((g: gc, w: wc, s, dx), static k => Conv2dKernels.BackwardInputImageParallel(k.g.Span, k.w.Span, k.s, k.dx.Span));
             }
             if (bias is not null && bias.RequiresGrad) db = Uninitialized(s.K);
             if (w.RequiresGrad)
             {
                 dw = Uninitialized(w.Shape);
-                Conv2dKernels.BackwardWeightImageParallel(xd, gd, s, dw.Span, db is null ? default : db.Span);
+                Kernel((x: xc, g: gc, s, dw, db), static k =>
+                    Conv2dKernels.BackwardWeightImageParallel(k.x.Span, k.g.Span, k.s, k.dw.Span, SpanOrEmpty(k.db)));
             }
             else if (db is not null)
-                Conv2dKernels.BiasGradient(gd, s.N, s.K, s.P * s.Q, db.Span);
+                Kernel((g: gc, s, db), static k => Conv2dKernels.BiasGradient(k.g.Span, k.s.N, k.s.K, k.s.P * k.s.Q, k.db.Span));
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
     }
@@ -106,27 +104,30 @@ public sealed partial class Tensor
         int C = x.Shape[1];
         var s = new Conv2dShape(x.Shape[0], C, x.Shape[2], x.Shape[3], C, w.Shape[2], w.Shape[3], stride, padding);
 
-        ArraySegment<float> xd = x.ContiguousData(), wd = w.ContiguousData();
+        Tensor xc = x.Packed(), wc = w.Packed();
+        Tensor? bc = bias?.Packed();
         var y = Uninitialized(s.N, C, s.P, s.Q);
-        DepthwiseConv2dKernels.ForwardSimd(xd, wd, bias is null ? default : bias.ReadContiguous(), s, y.Span);
+        Kernel((x: xc, w: wc, b: bc, s, y), static k =>
+            DepthwiseConv2dKernels.ForwardSimd(k.x.Span, k.w.Span, SpanOrEmpty(k.b), k.s, k.y.Span));
 
         return Record(y, "depthwise_conv2d", bias is null ? [x, w] : [x, w, bias], g =>
         {
-            ReadOnlySpan<float> gd = g.ReadContiguous();
+            Tensor gc = g.Packed();
             Tensor? dx = null, dw = null, db = null;
             if (x.RequiresGrad)
             {
                 dx = Uninitialized(x.Shape);
-                DepthwiseConv2dKernels.BackwardInputSimd(gd, wd, s, dx.Span);
+                Kernel((g: gc, w: wc, s, dx), static k => DepthwiseConv2dKernels.BackwardInputSimd(k.g.Span, k.w.Span, k.s, k.dx.Span));
             }
             if (bias is not null && bias.RequiresGrad) db = Uninitialized(C);
             if (w.RequiresGrad)
             {
                 dw = Uninitialized(w.Shape);
-                DepthwiseConv2dKernels.BackwardWeightSimd(xd, gd, s, dw.Span, db is null ? default : db.Span);
+                Kernel((x: xc, g: gc, s, dw, db), static k =>
+                    DepthwiseConv2dKernels.BackwardWeightSimd(k.x.Span, k.g.Span, k.s, k.dw.Span, SpanOrEmpty(k.db)));
             }
             else if (db is not null)
-                Conv2dKernels.BiasGradient(gd, s.N, C, s.P * s.Q, db.Span);
+                Kernel((g: gc, s, db), static k => Conv2dKernels.BiasGradient(k.g.Span, k.s.N, k.s.C, k.s.P * k.s.Q, k.db.Span));
             return bias is null ? [dx, dw] : [dx, dw, db];
         });
     }
@@ -156,12 +157,12 @@ public sealed partial class Tensor
         var s = PoolShapeFor(kernel, stride, padding, op);
         var y = Uninitialized(s.N, s.C, s.P, s.Q);
         var argmax = TensorArena.AllocateInts(s.OutputLength); // every entry is written; back to the arena with the step
-        PoolKernels.MaxPool2dSimd(ReadContiguous(), s, y.Span, argmax);
+        Kernel((x: Packed(), s, y, argmax), static k => PoolKernels.MaxPool2dSimd(k.x.Span, k.s, k.y.Span, k.argmax));
         Shape inShape = Shape;
         return Record(y, "max_pool2d", [this], g =>
         {
             var dx = Uninitialized(inShape);
-            PoolKernels.MaxPool2dBackwardParallel(g.ReadContiguous(), argmax, s, dx.Span);
+            Kernel((g: g.Packed(), argmax, s, dx), static k => PoolKernels.MaxPool2dBackwardParallel(k.g.Span, k.argmax, k.s, k.dx.Span));
             return [dx];
         });
     }
@@ -175,12 +176,12 @@ public sealed partial class Tensor
         const string op = "avg_pool2d";
         var s = PoolShapeFor(kernel, stride, padding, op);
         var y = Uninitialized(s.N, s.C, s.P, s.Q);
-        PoolKernels.AvgPool2dSimd(ReadContiguous(), s, y.Span);
+        Kernel((x: Packed(), s, y), static k => PoolKernels.AvgPool2dSimd(k.x.Span, k.s, k.y.Span));
         Shape inShape = Shape;
         return Record(y, "avg_pool2d", [this], g =>
         {
             var dx = Uninitialized(inShape);
-            PoolKernels.AvgPool2dBackwardSimd(g.ReadContiguous(), s, dx.Span);
+            Kernel((g: g.Packed(), s, dx), static k => PoolKernels.AvgPool2dBackwardSimd(k.g.Span, k.s, k.dx.Span));
             return [dx];
         });
     }
@@ -192,12 +193,20 @@ public sealed partial class Tensor
         CheckImage(this, op);
         int N = Shape[0], C = Shape[1], H = Shape[2], W = Shape[3];
         var y = Uninitialized(N, C);
-        PoolKernels.GlobalAvgPool2dSimd(ReadContiguous(), N, C, H, W, y.Span);
+        Kernel((x: Packed(), y), static k =>
+        {
+            var d = k.x.Shape;
+            PoolKernels.GlobalAvgPool2dSimd(k.x.Span, d[0], d[1], d[2], d[3], k.y.Span);
+        });
         Shape inShape = Shape;
         return Record(y, "global_avg_pool2d", [this], g =>
         {
             var dx = Uninitialized(inShape);
-            PoolKernels.GlobalAvgPool2dBackwardSimd(g.ReadContiguous(), N, C, H, W, dx.Span);
+            Kernel((g: g.Packed(), dx), static k =>
+            {
+                var d = k.dx.Shape;
+                PoolKernels.GlobalAvgPool2dBackwardSimd(k.g.Span, d[0], d[1], d[2], d[3], k.dx.Span);
+            });
             return [dx];
         });
     }
@@ -230,26 +239,31 @@ public sealed partial class Tensor
         if (!(momentum >= 0f && momentum <= 1f) || !(eps >= 0f))
             throw new ArgumentException($"{op}: momentum must be in [0, 1] and eps ≥ 0, got momentum {momentum}, eps {eps}");
 
-        float[] g = gamma?.ToArray() ?? Enumerable.Repeat(1f, C).ToArray();
-        float[] b = beta?.ToArray() ?? new float[C];
-        ArraySegment<float> xd = x.ContiguousData();
+        // Absent gamma/beta are constants 1 and 0; the statistics this output used are kept for the backward.
+        Tensor gammaT = gamma?.Packed() ?? Full(Shape.Of(C), 1f), betaT = beta?.Packed() ?? Zeros(Shape.Of(C));
+        Tensor xc = x.Packed();
         var y = Uninitialized(x.Shape);
         bool batchStats = training || runningMean is null;
-        var mean = new float[C];
-        var invStd = new float[C];
+        Tensor mean = Uninitialized(C), invStd = Uninitialized(C);
+        var stats = new BatchNormStats(runningMean, runningVar, N, C, L, eps, momentum, training);
         if (batchStats)
-        {
-            bool update = training && runningMean is not null;
-            BatchNorm2dKernels.ForwardTrainingSimd(xd, g, b, N, C, L, eps, momentum, y.Span, mean, invStd,
-                update ? runningMean!.Span : default, update ? runningVar!.Span : default);
-        }
+            Kernel((x: xc, gamma: gammaT, beta: betaT, stats, y, mean, invStd), static k =>
+            {
+                var st = k.stats;
+                bool update = st.Training && st.RunningMean is not null;
+                BatchNorm2dKernels.ForwardTrainingSimd(k.x.Span, k.gamma.Span, k.beta.Span, st.N, st.C, st.L, st.Eps, st.Momentum,
+                    k.y.Span, k.mean.Span, k.invStd.Span, update ? st.RunningMean!.Span : default, update ? st.RunningVar!.Span : default);
+            });
         else
-        {
-            BatchNorm2dKernels.ForwardEvalSimd(xd, g, b, runningMean!.Span, runningVar!.Span, N, C, L, eps, y.Span);
-            runningMean.Span.CopyTo(mean); // the statistics this output used, for the backward
-            ReadOnlySpan<float> rv = runningVar.Span;
-            for (int c = 0; c < C; c++) invStd[c] = 1f / MathF.Sqrt(rv[c] + eps);
-        }
+            Kernel((x: xc, gamma: gammaT, beta: betaT, stats, y, mean, invStd), static k =>
+            {
+                var st = k.stats;
+                ReadOnlySpan<float> rv = st.RunningVar!.Span;
+                BatchNorm2dKernels.ForwardEvalSimd(k.x.Span, k.gamma.Span, k.beta.Span, st.RunningMean!.Span, rv, st.N, st.C, st.L, st.Eps, k.y.Span);
+                st.RunningMean.Span.CopyTo(k.mean.Span);
+                Span<float> inv = k.invStd.Span;
+                for (int c = 0; c < st.C; c++) inv[c] = 1f / MathF.Sqrt(rv[c] + st.Eps);
+            });
 
         Tensor[] inputs = [x, .. gamma is null ? Array.Empty<Tensor>() : [gamma], .. beta is null ? Array.Empty<Tensor>() : [beta]];
         return Record(y, "batch_norm2d", inputs, dy =>
@@ -257,12 +271,16 @@ public sealed partial class Tensor
             Tensor? dx = x.RequiresGrad ? Uninitialized(x.Shape) : null;
             var dGamma = Uninitialized(C);
             var dBeta = Uninitialized(C);
-            BatchNorm2dKernels.BackwardSimd(xd, dy.ReadContiguous(), mean, invStd, g, N, C, L, batchStats,
-                dx is null ? default : dx.Span, dGamma.Span, dBeta.Span);
+            Kernel((x: xc, dy: dy.Packed(), mean, invStd, gamma: gammaT, stats, batchStats, dx, dGamma, dBeta), static k =>
+                BatchNorm2dKernels.BackwardSimd(k.x.Span, k.dy.Span, k.mean.Span, k.invStd.Span, k.gamma.Span, k.stats.N, k.stats.C, k.stats.L,
+                    k.batchStats, SpanOrEmpty(k.dx), k.dGamma.Span, k.dBeta.Span));
             var grads = new List<Tensor?> { dx };
             if (gamma is not null) grads.Add(dGamma);
             if (beta is not null) grads.Add(dBeta);
             return [.. grads];
         });
     }
+
+    /// <summary>Batch norm's sizes, hyper-parameters and running buffers, as one kernel-call argument.</summary>
+    private readonly record struct BatchNormStats(Tensor? RunningMean, Tensor? RunningVar, int N, int C, int L, float Eps, float Momentum, bool Training);
 }

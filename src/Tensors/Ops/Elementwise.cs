@@ -5,6 +5,8 @@
 // its broadcast strides straight to the kernel, so broadcasting and strided views cost no copy.
 // Backward rules that need the op's output (sigmoid, tanh, exp, sqrt) reuse it rather than
 // recomputing; rules of broadcast ops sum the gradient back to each operand's shape (SumTo).
+// Every kernel call goes through Tensor.Kernel (Memory/CapturedStep.cs), so a captured step can
+// replay it.
 
 using FusionScratch.Kernels;
 using FusionScratch.Kernels.Elementwise;
@@ -20,7 +22,7 @@ public sealed partial class Tensor
     private static Tensor MapUnary<TOp>(Tensor x) where TOp : IUnaryOp
     {
         var y = Empty(x.Shape);
-        ElementwiseKernels.UnarySimd<TOp>(x.ReadContiguous(), y.Span);
+        Kernel((x: x.Packed(), y), static s => ElementwiseKernels.UnarySimd<TOp>(s.x.Span, s.y.Span));
         return y;
     }
 
@@ -28,7 +30,7 @@ public sealed partial class Tensor
     private static Tensor MapBinary<TOp>(Tensor a, Tensor b) where TOp : IBinaryOp
     {
         var z = Empty(a.Shape);
-        ElementwiseKernels.BinarySimd<TOp>(a.ReadContiguous(), b.ReadContiguous(), z.Span);
+        Kernel((a: a.Packed(), b: b.Packed(), z), static s => ElementwiseKernels.BinarySimd<TOp>(s.a.Span, s.b.Span, s.z.Span));
         return z;
     }
 
@@ -82,18 +84,20 @@ public sealed partial class Tensor
         Shape shape = Shape.Broadcast(a.Shape, b.Shape, op);
         var z = Empty(shape);
         if (a.Shape == shape && b.Shape == shape && a.IsContiguous && b.IsContiguous)
-        {
-            ElementwiseKernels.BinarySimd<TOp>(a.Span, b.Span, z.Span);
-            return z;
-        }
-        // Each operand's strides broadcast to the output shape (0 on the repeated dims), on the stack.
-        Span<int> sa = stackalloc int[shape.Rank], sb = stackalloc int[shape.Rank];
-        a.Layout.ExpandStrides(shape, sa);
-        b.Layout.ExpandStrides(shape, sb);
-        ElementwiseKernels.BroadcastSimd<TOp>(
-            a.CpuArray.AsSpan(a.Layout.Offset), sa,
-            b.CpuArray.AsSpan(b.Layout.Offset), sb,
-            shape.Dims, z.Span);
+            Kernel((a, b, z), static s => ElementwiseKernels.BinarySimd<TOp>(s.a.Span, s.b.Span, s.z.Span));
+        else
+            Kernel((a, b, z), static s =>
+            {
+                // Each operand's strides broadcast to the output shape (0 on the repeated dims), on the stack.
+                Shape shape = s.z.Shape;
+                Span<int> sa = stackalloc int[shape.Rank], sb = stackalloc int[shape.Rank];
+                s.a.Layout.ExpandStrides(shape, sa);
+                s.b.Layout.ExpandStrides(shape, sb);
+                ElementwiseKernels.BroadcastSimd<TOp>(
+                    s.a.CpuArray.AsSpan(s.a.Layout.Offset), sa,
+                    s.b.CpuArray.AsSpan(s.b.Layout.Offset), sb,
+                    shape.Dims, s.z.Span);
+            });
         return z;
     }
 
@@ -126,14 +130,14 @@ public sealed partial class Tensor
     private static Tensor MapScalar<TOp>(Tensor x, float s) where TOp : IBinaryOp
     {
         var y = Empty(x.Shape);
-        ElementwiseKernels.ScalarSimd<TOp>(x.ReadContiguous(), s, y.Span);
+        Kernel((x: x.Packed(), s, y), static k => ElementwiseKernels.ScalarSimd<TOp>(k.x.Span, k.s, k.y.Span));
         return y;
     }
 
     private static Tensor MapScalarLeft<TOp>(float s, Tensor x) where TOp : IBinaryOp
     {
         var y = Empty(x.Shape);
-        ElementwiseKernels.ScalarLeftSimd<TOp>(s, x.ReadContiguous(), y.Span);
+        Kernel((s, x: x.Packed(), y), static k => ElementwiseKernels.ScalarLeftSimd<TOp>(k.s, k.x.Span, k.y.Span));
         return y;
     }
 
@@ -152,6 +156,26 @@ public sealed partial class Tensor
         var y = MapScalarLeft<Div>(s, this);
         // d/dx (s/x) = −s/x² = −y/x
         return Record(y, "rdiv_scalar", [this], g => [MapUnary<Neg>(MapBinary<Div>(MapBinary<Mul>(g, y), this))]);
+    }
+
+    // ---- dropout ------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Inverted dropout: each element zeroed with probability <paramref name="p"/>, the others
+    /// scaled by 1/(1 − p); the mask is drawn from <paramref name="rng"/> by a kernel call (so a
+    /// replayed step draws a fresh one), and the op is x ⊙ mask, whose Mul rule is the backward.
+    /// </summary>
+    public static Tensor Dropout(Tensor x, float p, Rng rng)
+    {
+        if (!(p >= 0f && p < 1f)) throw new ArgumentException($"dropout: probability must be in [0, 1), got {p}");
+        var mask = Empty(x.Shape);
+        Kernel((mask, p, rng), static k =>
+        {
+            Span<float> m = k.mask.Span;
+            float keep = 1f / (1f - k.p);
+            for (int i = 0; i < m.Length; i++) m[i] = k.rng.NextFloat() < k.p ? 0f : keep;
+        });
+        return x * mask;
     }
 
     public static Tensor operator +(Tensor a, Tensor b) => Add(a, b);

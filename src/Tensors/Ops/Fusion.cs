@@ -4,7 +4,8 @@
 //
 // The op keeps the projections P_m of the forward (B, R·H each) for its backward rule, and
 // computes only the gradients asked for: an input that does not require grad (raw data fed
-// straight into the layer) skips its input GEMM. Models/Fusion/LowRankFusion.cs composes the
+// straight into the layer) skips its input GEMM. The kernels get the buffers as Memory (they
+// hand them to worker threads), fixed at op time, so a captured step replays them as they are. Models/Fusion/LowRankFusion.cs composes the
 // same layer from ordinary tensor ops; the tests check the two against each other.
 
 using FusionScratch.Kernels;
@@ -40,12 +41,14 @@ public sealed partial class Tensor
         }
         var s = new LowRankFusionShape(B, dims, R, H);
 
-        ReadOnlyMemory<float>[] zd = [.. inputs.Select(t => (ReadOnlyMemory<float>)t.ContiguousData())];
-        ReadOnlyMemory<float>[] wd = [.. factors.Select(t => (ReadOnlyMemory<float>)t.ContiguousData())];
+        ReadOnlyMemory<float>[] zd = [.. inputs.Select(t => (ReadOnlyMemory<float>)t.Packed().Memory)];
+        ReadOnlyMemory<float>[] wd = [.. factors.Select(t => (ReadOnlyMemory<float>)t.Packed().Memory)];
         var projections = new Memory<float>[s.M];
-        for (int m = 0; m < s.M; m++) projections[m] = Empty(new Shape(B, s.RH)).ContiguousData();
+        for (int m = 0; m < s.M; m++) projections[m] = Empty(new Shape(B, s.RH)).Memory;
         var y = Empty(new Shape(B, H));
-        LowRankFusionKernels.Forward(zd, wd, weights.ReadContiguous(), bias.ReadContiguous(), s, projections, y.Span);
+        Tensor wc = weights.Packed(), bc = bias.Packed();
+        Kernel((zd, wd, weights: wc, bias: bc, s, projections, y), static k =>
+            LowRankFusionKernels.Forward(k.zd, k.wd, k.weights.Span, k.bias.Span, k.s, k.projections, k.y.Span));
 
         return Record(y, op, [.. inputs, .. factors, weights, bias], g =>
         {
@@ -54,14 +57,15 @@ public sealed partial class Tensor
             var dw = new Memory<float>[s.M];
             for (int m = 0; m < s.M; m++)
             {
-                if (inputs[m].RequiresGrad) dz[m] = (grads[m] = Empty(inputs[m].Shape)).ContiguousData();
-                if (factors[m].RequiresGrad) dw[m] = (grads[s.M + m] = Empty(factors[m].Shape)).ContiguousData();
+                if (inputs[m].RequiresGrad) dz[m] = (grads[m] = Empty(inputs[m].Shape)).Memory;
+                if (factors[m].RequiresGrad) dw[m] = (grads[s.M + m] = Empty(factors[m].Shape)).Memory;
             }
             Tensor? dWeights = grads[2 * s.M] = weights.RequiresGrad ? Empty(weights.Shape) : null;
             Tensor? dBias = grads[2 * s.M + 1] = bias.RequiresGrad ? Empty(bias.Shape) : null;
-            LowRankFusionKernels.Backward(g.ReadContiguous(), zd, wd, weights.ReadContiguous(),
-                [.. projections.Select(p => (ReadOnlyMemory<float>)p)], s, dz, dw,
-                dWeights is null ? default : dWeights.Span, dBias is null ? default : dBias.Span);
+            ReadOnlyMemory<float>[] proj = [.. projections.Select(p => (ReadOnlyMemory<float>)p)];
+            Kernel((g: g.Packed(), zd, wd, weights: wc, proj, s, dz, dw, dWeights, dBias), static k =>
+                LowRankFusionKernels.Backward(k.g.Span, k.zd, k.wd, k.weights.Span, k.proj, k.s, k.dz, k.dw,
+                    SpanOrEmpty(k.dWeights), SpanOrEmpty(k.dBias)));
             return grads;
         });
     }

@@ -32,10 +32,11 @@ public sealed partial class Tensor
             var cg = MatMulGpu(a, b, transposeA, transposeB, M, N, K);
             return WillRecord(a, b) ? RecordMatMul(cg, a, b, transposeA, transposeB) : cg;
         }
-        ReadOnlySpan<float> aData = GemmOperand(a, transposeA, out bool aT);
-        ReadOnlySpan<float> bData = GemmOperand(b, transposeB, out bool bT);
+        Tensor aData = GemmOperand(a, transposeA, out bool aT);
+        Tensor bData = GemmOperand(b, transposeB, out bool bT);
         var c = Empty(Shape.Of(M, N)); // beta = 0: the GEMM overwrites every element
-        MatMulKernels.Gemm(aData, aT, bData, bT, M, N, K, 1f, 0f, c.Span);
+        Kernel((a: aData, aT, b: bData, bT, c, K), static s =>
+            MatMulKernels.Gemm(s.a.StorageSpan, s.aT, s.b.StorageSpan, s.bT, s.c.Shape[0], s.c.Shape[1], s.K, 1f, 0f, s.c.Span));
 
         return WillRecord(a, b) ? RecordMatMul(c, a, b, transposeA, transposeB) : c;
     }
@@ -56,20 +57,23 @@ public sealed partial class Tensor
     public Tensor MatMul(Tensor other) => MatMul(this, other);
 
     /// <summary>
-    /// Storage span and trans flag for the GEMM kernel: contiguous matrices go as they are, a
+    /// Operand and trans flag for the GEMM kernel: contiguous matrices go as they are, a
     /// transposed view of a contiguous matrix goes as its source with the flag flipped, anything
-    /// else is packed first.
+    /// else is packed first. The kernel reads the operand's <see cref="StorageSpan"/>.
     /// </summary>
-    private static ReadOnlySpan<float> GemmOperand(Tensor t, bool trans, out bool kernelTrans)
+    private static Tensor GemmOperand(Tensor t, bool trans, out bool kernelTrans)
     {
         kernelTrans = trans;
-        if (t.IsContiguous) return t.CpuArray.AsSpan(t.Layout.Offset, t.Numel);
+        if (t.IsContiguous) return t;
         var s = t.Layout.Strides;
         if (s[0] == 1 && s[1] == t.Shape[0]) // column-major = transposed contiguous
         {
             kernelTrans = !trans;
-            return t.CpuArray.AsSpan(t.Layout.Offset, t.Numel);
+            return t;
         }
-        return t.ReadContiguous();
+        return t.Packed();
     }
+
+    /// <summary>The Numel elements of storage from this tensor's offset, whatever its strides (a contiguous or a transposed matrix).</summary>
+    private ReadOnlySpan<float> StorageSpan => CpuArray.AsSpan(Layout.Offset, Numel);
 }

@@ -25,6 +25,8 @@ public static class OptimOps
 
     private static void Check(Tensor param, Tensor grad)
     {
+        if (CapturedStep.IsCapturing)
+            throw new InvalidOperationException("optimizer step inside a captured step: its learning rate and step count change every step, so call Step() after Replay(), outside the capture");
         if (param.Shape != grad.Shape)
             throw new ArgumentException($"optimizer: gradient of shape {grad.Shape} for parameter {param.Name} of shape {param.Shape}");
     }

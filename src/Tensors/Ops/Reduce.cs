@@ -39,7 +39,8 @@ public sealed partial class Tensor
     public Tensor Sum()
     {
         if (IsOnGpu) return SumAllGpu();
-        var y = Scalar(ReduceKernels.Sum(ReadContiguous()));
+        var y = Empty(Shape.Scalar);
+        Kernel((x: Packed(), y), static s => s.y.Span[0] = ReduceKernels.Sum(s.x.Span));
         Shape inShape = Shape;
         return Record(y, "sum", [this], g => [g.Expand(inShape.ToArray())]);
     }
@@ -49,8 +50,8 @@ public sealed partial class Tensor
     {
         int a = Shape.NormalizeAxis(axis);
         var (outer, n, inner) = Split(a);
-        var y = Zeros(ReducedShape(a, keepDim));
-        ReduceKernels.SumSimd(ReadContiguous(), outer, n, inner, y.Span);
+        var y = Empty(ReducedShape(a, keepDim)); // SumSimd overwrites every element
+        Kernel((x: Packed(), outer, n, inner, y), static s => ReduceKernels.SumSimd(s.x.Span, s.outer, s.n, s.inner, s.y.Span));
         return WillRecord(this) ? RecordSumAxis(y, a) : y;
     }
 
@@ -80,20 +81,24 @@ public sealed partial class Tensor
         int a = Shape.NormalizeAxis(axis);
         var (outer, n, inner) = Split(a);
         if (n == 0) throw new InvalidOperationException($"max along an empty axis {axis} of shape {Shape}");
-        var x = ReadContiguous();
-        var y = Zeros(ReducedShape(a, keepDim));
-        ReduceKernels.MaxSimd(x, outer, n, inner, y.Span);
-        Shape inShape = Shape;
+        var x = Packed();
+        var y = Empty(ReducedShape(a, keepDim)); // MaxSimd overwrites every element
+        Kernel((x, outer, n, inner, y), static s => ReduceKernels.MaxSimd(s.x.Span, s.outer, s.n, s.inner, s.y.Span));
         return Record(y, "max_axis", [this], g =>
         {
-            var idx = new int[outer * inner];
-            ReduceKernels.ArgMaxSimd(ReadContiguous(), outer, n, inner, idx);
-            var gd = g.ReadContiguous();
-            var dx = Zeros(inShape);
-            var d = dx.Span;
-            for (int o = 0; o < outer; o++)
-                for (int i = 0; i < inner; i++)
-                    d[(o * n + idx[o * inner + i]) * inner + i] = gd[o * inner + i];
+            var idx = TensorArena.AllocateInts(outer * inner);
+            var dx = Empty(x.Shape);
+            Kernel((x, g: g.Packed(), idx, outer, n, inner, dx), static s =>
+            {
+                // Scatter each gradient to the first maximum of its slice; zeros elsewhere.
+                ReduceKernels.ArgMaxSimd(s.x.Span, s.outer, s.n, s.inner, s.idx);
+                ReadOnlySpan<float> gd = s.g.Span;
+                Span<float> d = s.dx.Span;
+                d.Clear();
+                for (int o = 0; o < s.outer; o++)
+                    for (int i = 0; i < s.inner; i++)
+                        d[(o * s.n + s.idx[o * s.inner + i]) * s.inner + i] = gd[o * s.inner + i];
+            });
             return [dx];
         });
     }
@@ -101,11 +106,20 @@ public sealed partial class Tensor
     /// <summary>Index of the first maximum along <paramref name="axis"/>, for every other index (row-major).</summary>
     public int[] ArgMax(int axis = -1)
     {
+        var (outer, _, inner) = Split(Shape.NormalizeAxis(axis));
+        var idx = new int[outer * inner];
+        ArgMax(axis, idx);
+        return idx;
+    }
+
+    /// <summary>ArgMax into <paramref name="destination"/> (one index per position of the other axes), allocating nothing.</summary>
+    public void ArgMax(int axis, Span<int> destination)
+    {
         int a = Shape.NormalizeAxis(axis);
         var (outer, n, inner) = Split(a);
         if (n == 0) throw new InvalidOperationException($"argmax along an empty axis {axis} of shape {Shape}");
-        var idx = new int[outer * inner];
-        ReduceKernels.ArgMaxSimd(ReadContiguous(), outer, n, inner, idx);
-        return idx;
+        if (destination.Length != outer * inner)
+            throw new ArgumentException($"argmax along axis {axis} of shape {Shape} gives {outer * inner} indices, destination holds {destination.Length}");
+        ReduceKernels.ArgMaxSimd(ReadContiguous(), outer, n, inner, destination);
     }
 }

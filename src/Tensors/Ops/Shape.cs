@@ -94,8 +94,12 @@ public sealed partial class Tensor
         Shape inShape = Shape;
         return Record(y, "slice", [this], g =>
         {
-            var dx = Zeros(inShape);
-            CopyIntoSlice(g.ReadContiguous(), g.Shape, dx.Span, inShape, a, start);
+            var dx = Empty(inShape);
+            Kernel((g: g.Packed(), dx, a, start), static s =>
+            {
+                s.dx.Span.Clear(); // zeros outside the slice
+                CopyIntoSlice(s.g.Span, s.g.Shape, s.dx.Span, s.dx.Shape, s.a, s.start);
+            });
             return [dx];
         });
     }
@@ -118,7 +122,7 @@ public sealed partial class Tensor
     {
         if (IsContiguous && !copy) return this;
         var y = Empty(Shape);
-        ReadContiguous().CopyTo(y.Span);
+        Kernel((x: this, y), static s => s.x.CopyTo(s.y.Span));
         return Record(y, "contiguous", [this], g => [g]);
     }
 
@@ -139,13 +143,13 @@ public sealed partial class Tensor
                     throw new ArgumentException($"concat along axis {axis}: shapes {first} and {p.Shape} differ in dimension {d}");
             dims[a] += p.Shape[a];
         }
-        var y = Zeros(dims);
+        var y = Empty(new Shape(dims)); // the parts cover every element
         int at = 0;
         var starts = new int[parts.Count];
         for (int i = 0; i < parts.Count; i++)
         {
             starts[i] = at;
-            CopyIntoSlice(parts[i].ReadContiguous(), parts[i].Shape, y.Span, y.Shape, a, at);
+            Kernel((p: parts[i].Packed(), y, a, at), static s => CopyIntoSlice(s.p.Span, s.p.Shape, s.y.Span, s.y.Shape, s.a, s.at));
             at += parts[i].Shape[a];
         }
         return Record(y, "concat", [.. parts], g =>

@@ -32,11 +32,11 @@ public sealed partial class Tensor
         CheckLastAxis(this, axis, "softmax");
         var (rows, cols) = LastAxisRows("softmax");
         var y = Empty(Shape);
-        SoftmaxKernels.SoftmaxSimd(ReadContiguous(), rows, cols, y.Span);
+        Kernel((x: Packed(), rows, cols, y), static s => SoftmaxKernels.SoftmaxSimd(s.x.Span, s.rows, s.cols, s.y.Span));
         return Record(y, "softmax", [this], g =>
         {
             var dx = Empty(y.Shape);
-            SoftmaxKernels.SoftmaxBackwardSimd(y.Span, g.ReadContiguous(), rows, cols, dx.Span);
+            Kernel((y, g: g.Packed(), rows, cols, dx), static s => SoftmaxKernels.SoftmaxBackwardSimd(s.y.Span, s.g.Span, s.rows, s.cols, s.dx.Span));
             return [dx];
         });
     }
@@ -47,20 +47,39 @@ public sealed partial class Tensor
         CheckLastAxis(this, axis, "log_softmax");
         var (rows, cols) = LastAxisRows("log_softmax");
         var y = Empty(Shape);
-        SoftmaxKernels.LogSoftmaxSimd(ReadContiguous(), rows, cols, y.Span);
+        Kernel((x: Packed(), rows, cols, y), static s => SoftmaxKernels.LogSoftmaxSimd(s.x.Span, s.rows, s.cols, s.y.Span));
         return Record(y, "log_softmax", [this], g =>
         {
             var dx = Empty(y.Shape);
-            SoftmaxKernels.LogSoftmaxBackwardSimd(y.Span, g.ReadContiguous(), rows, cols, dx.Span);
+            Kernel((y, g: g.Packed(), rows, cols, dx), static s => SoftmaxKernels.LogSoftmaxBackwardSimd(s.y.Span, s.g.Span, s.rows, s.cols, s.dx.Span));
             return [dx];
         });
     }
 
     /// <summary>
     /// Mean cross-entropy of (rows, classes) logits against integer labels:
-    /// mean over rows of logsumexp(row) − row[label].
+    /// mean over rows of logsumexp(row) − row[label]. The labels are read when the op runs (and
+    /// again by each replay of a captured step: refill the same array).
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, int[] labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        return CrossEntropyOp(logits, labels);
+    }
+
+    /// <summary>
+    /// Mean cross-entropy against labels in a span: copied when the op runs, so it cannot be
+    /// captured (a replay could not read the span again; pass an int[] instead).
     /// </summary>
     public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> labels)
+    {
+        CapturedStep.Refuse("cross-entropy with labels given as a span (pass the int[] instead)");
+        var copy = TensorArena.AllocateInts(labels.Length);
+        labels.CopyTo(copy);
+        return CrossEntropyOp(logits, copy);
+    }
+
+    private static Tensor CrossEntropyOp(Tensor logits, int[] labels)
     {
         if (logits.Rank != 2)
             throw new ArgumentException($"cross_entropy needs (batch, classes) logits, got shape {logits.Shape}");
@@ -68,17 +87,27 @@ public sealed partial class Tensor
         if (labels.Length != rows)
             throw new ArgumentException($"cross_entropy: {labels.Length} labels for logits of shape {logits.Shape}");
         if (rows == 0) throw new ArgumentException("cross_entropy of an empty batch");
-        var labelsCopy = TensorArena.AllocateInts(rows); // the backward needs them after the caller's span is gone
-        labels.CopyTo(labelsCopy);
+        var labelsCopy = TensorArena.AllocateInts(rows); // the backward needs this step's labels after the caller refills its array
         var probs = Empty(Shape.Of(rows, cols));
         var losses = Empty(Shape.Of(rows));
-        SoftmaxKernels.CrossEntropyForwardSimd(logits.ReadContiguous(), labelsCopy, rows, cols, probs.Span, losses.Span);
-        var loss = Full(Shape.Scalar, ReduceKernels.Sum(losses.Span) / rows);
+        var loss = Empty(Shape.Scalar);
+        Kernel((x: logits.Packed(), labels, labelsCopy, probs, losses, loss), static s =>
+        {
+            s.labels.CopyTo(s.labelsCopy, 0);
+            int rows = s.probs.Shape[0];
+            SoftmaxKernels.CrossEntropyForwardSimd(s.x.Span, s.labelsCopy, rows, s.probs.Shape[1], s.probs.Span, s.losses.Span);
+            s.loss.Span[0] = ReduceKernels.Sum(s.losses.Span) / rows;
+        });
         return Record(loss, "cross_entropy", [logits], g =>
         {
-            var dLosses = Full(Shape.Of(rows), g.Item() / rows);
+            var dLosses = Empty(Shape.Of(rows));
             var dx = Empty(Shape.Of(rows, cols));
-            SoftmaxKernels.CrossEntropyBackwardSimd(probs.Span, labelsCopy, dLosses.Span, rows, cols, dx.Span);
+            Kernel((g, labelsCopy, probs, dLosses, dx), static s =>
+            {
+                int rows = s.dx.Shape[0];
+                s.dLosses.Span.Fill(s.g.Item() / rows);
+                SoftmaxKernels.CrossEntropyBackwardSimd(s.probs.Span, s.labelsCopy, s.dLosses.Span, rows, s.dx.Shape[1], s.dx.Span);
+            });
             return [dx];
         });
     }
