@@ -1,16 +1,9 @@
-// RegressionTrainer — the mini-batch loop for models with real-valued outputs, trained on the
-// mean squared error: the regression counterpart of Trainer (classifiers, cross-entropy).
-//
-//   for epoch in [0, Epochs):
-//       shuffle the train indices with the seeded Rng
-//       for each batch (in a TensorArena scope): gather rows → forward → MSE → backward → step
-//       validation MSE (eval mode, no graph); early stopping on the best one, whose weights are
-//       restored at the end
-//
-// Same determinism as Trainer: fixed seed and thread count give the same weights. No checkpoints:
-// the regression models of the studies train in seconds. Accuracy fields of the result are NaN.
+// RegressionTrainer — trains models with real-valued outputs on the mean squared error: the
+// regression counterpart of Trainer. The loop (captured steps, validation, early stopping on the
+// lowest validation MSE with its weights restored, checkpoints, determinism) is TrainingLoop.cs;
+// this file adds float targets gathered per batch, the MSE, and Predict. Accuracy fields of the
+// result are NaN.
 
-using System.Diagnostics;
 using FusionScratch.Models.Nn;
 using FusionScratch.Models.Optim;
 using FusionScratch.Tensors;
@@ -39,8 +32,14 @@ public sealed record RegressionData(float[] X, float[] Y, int Features, int Outp
     internal static float[] Gather(float[] source, int width, ReadOnlySpan<int> rows)
     {
         var dst = new float[rows.Length * width];
-        for (int i = 0; i < rows.Length; i++) source.AsSpan(rows[i] * width, width).CopyTo(dst.AsSpan(i * width, width));
+        Gather(source, width, rows, dst);
         return dst;
+    }
+
+    /// <summary>Copies the listed rows of <paramref name="width"/> values into <paramref name="destination"/>, one after another.</summary>
+    internal static void Gather(float[] source, int width, ReadOnlySpan<int> rows, Span<float> destination)
+    {
+        for (int i = 0; i < rows.Length; i++) source.AsSpan(rows[i] * width, width).CopyTo(destination.Slice(i * width, width));
     }
 }
 
@@ -50,63 +49,10 @@ public static class RegressionTrainer
     public static TrainResult Fit(Module<Tensor, Tensor> model, Optimizer optimizer, RegressionData train, RegressionData? validation,
         TrainOptions options, Action<EpochStats>? onEpoch = null, CancellationToken cancel = default)
     {
-        options.Check("regression trainer", train.Count);
-
-        var rng = new Rng(options.Seed);
-        var trainLoss = new List<double>();
-        var valLoss = new List<double>();
-        var nan = new List<double>();
-        var state = model.StateTensors().Select(t => t.Value).ToArray();
-        float[][]? best = null;
-        int bestEpoch = 0, sinceBest = 0;
-        bool stopped = false;
-        var clock = Stopwatch.StartNew();
-        var arena = new TensorArena();
-        var order = Enumerable.Range(0, train.Count).ToArray();
-        for (int epoch = 0; epoch < options.Epochs && !stopped; epoch++)
-        {
-            cancel.ThrowIfCancellationRequested();
-            var epochClock = Stopwatch.StartNew();
-            if (options.LearningRateAt is { } schedule) optimizer.LearningRate = schedule(epoch);
-            for (int i = 0; i < order.Length; i++) order[i] = i;
-            rng.Shuffle(order.AsSpan());
-            model.Train();
-            double lossSum = 0;
-            for (int b0 = 0; b0 < order.Length; b0 += options.BatchSize)
-            {
-                int count = Math.Min(options.BatchSize, order.Length - b0);
-                using var scope = arena.Begin();
-                var rows = order.AsSpan(b0, count);
-                var x = Tensor.Wrap(RegressionData.Gather(train.X, train.Features, rows), count, train.Features);
-                var y = Tensor.Wrap(RegressionData.Gather(train.Y, train.Outputs, rows), count, train.Outputs);
-                optimizer.ZeroGrad();
-                var loss = Losses.Mse(model.Forward(x), y);
-                loss.Backward();
-                optimizer.Step();
-                lossSum += loss.Item() * count;
-            }
-            trainLoss.Add(lossSum / train.Count);
-            double val = validation is { Count: > 0 } ? Predict(model, validation).Mse : double.NaN;
-            valLoss.Add(val);
-            nan.Add(double.NaN);
-
-            if (options.Patience > 0 && !double.IsNaN(val))
-            {
-                if (bestEpoch == 0 || val < valLoss[bestEpoch - 1])
-                {
-                    bestEpoch = epoch + 1;
-                    sinceBest = 0;
-                    best = state.Select(t => t.ToArray()).ToArray();
-                }
-                else if (++sinceBest >= options.Patience) stopped = true;
-            }
-            onEpoch?.Invoke(new EpochStats(epoch + 1, options.Epochs, trainLoss[^1], double.NaN, val, double.NaN, epochClock.Elapsed.TotalSeconds, false));
-        }
-        if (best is not null)
-            for (int i = 0; i < state.Length; i++) best[i].CopyTo(state[i].Span);
-        model.Eval();
-        return new TrainResult(trainLoss, nan, valLoss, nan, trainLoss.Count, best is null ? trainLoss.Count : bestEpoch, stopped,
-            clock.Elapsed.TotalSeconds, false);
+        if (options.AugmentLabeled is not null)
+            throw new ArgumentException("regression trainer: AugmentLabeled needs class labels; use Augment");
+        return TrainingLoop.Run(model, optimizer, new RegressionTask(train), validation is null ? null : new RegressionTask(validation),
+            options, onEpoch, cancel);
     }
 
     /// <summary>Predictions (rows × outputs) and their mean squared error on <paramref name="data"/> (eval mode, no graph).</summary>
@@ -123,7 +69,8 @@ public static class RegressionTrainer
         {
             int count = Math.Min(batchSize, data.Count - b0);
             using var scope = arena.Begin();
-            var x = Tensor.Wrap(RegressionData.Gather(data.X, data.Features, rows.AsSpan(b0, count)), count, data.Features);
+            var x = Tensor.Zeros(count, data.Features);
+            RegressionData.Gather(data.X, data.Features, rows.AsSpan(b0, count), x.Span);
             var y = model.Forward(x);
             if (y.Rank != 2 || y.Shape[1] != data.Outputs)
                 throw new ArgumentException($"regression trainer: model gives shape {y.Shape}, expected (N, {data.Outputs})");
@@ -137,5 +84,41 @@ public static class RegressionTrainer
         }
         model.Train(wasTraining);
         return (predictions, data.Count == 0 ? double.NaN : squares / data.Y.Length);
+    }
+
+    /// <summary>Mean squared error on float targets, for TrainingLoop.</summary>
+    private sealed class RegressionTask(RegressionData data) : TrainingTask
+    {
+        private sealed class Batch(Tensor x, Tensor y) : TrainingBatch(x)
+        {
+            public readonly Tensor Y = y;
+        }
+
+        public override string Who => "regression trainer";
+        public override int Count => data.Count;
+        public override bool HasAccuracy => false;
+
+        public override TrainingBatch NewBatch(int count) =>
+            new Batch(Tensor.Zeros(count, data.Features), Tensor.Zeros(count, data.Outputs));
+
+        public override void Fill(TrainingBatch batch, ReadOnlySpan<int> rows, TrainOptions options, Rng rng)
+        {
+            var b = (Batch)batch;
+            RegressionData.Gather(data.X, data.Features, rows, b.X.Span);
+            RegressionData.Gather(data.Y, data.Outputs, rows, b.Y.Span);
+            options.Augment?.Invoke(b.X.Span, rows.Length, rng);
+        }
+
+        public override Tensor Loss(Tensor output, TrainingBatch batch)
+        {
+            if (output.Rank != 2 || output.Shape[1] != data.Outputs)
+                throw new ArgumentException($"regression trainer: model gives shape {output.Shape}, expected (N, {data.Outputs})");
+            return Losses.Mse(output, ((Batch)batch).Y);
+        }
+
+        public override int Correct(Tensor output, TrainingBatch batch) => 0;
+
+        public override (double Loss, double Accuracy) Evaluate(Module<Tensor, Tensor> model, int batchSize) =>
+            (Predict(model, data, batchSize).Mse, double.NaN);
     }
 }

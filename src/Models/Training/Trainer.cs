@@ -1,28 +1,9 @@
-// Trainer — the one mini-batch training loop every study uses for its classifiers.
-//
-//   for epoch in [start, Epochs):
-//       shuffle the train indices with the run's Rng (seeded; saved in checkpoints)
-//       for each batch: gather rows → forward → cross-entropy → backward → optimizer step
-//       evaluate on the validation split (eval mode, no graph)
-//       early stopping: remember the best validation accuracy's weights, stop after Patience
-//                       epochs without improvement, restore the best weights at the end
-//       save a checkpoint (model, optimizer, epoch, Rng, history) and report the epoch
-//
-// Determinism: with the same seed and thread count every step does the same float operations in
-// the same order (the kernels split work by fixed ranges, never by timing), so two runs give equal
-// weights and metrics; a run resumed from a checkpoint continues with the same Rng state and
-// optimizer buffers and ends with the same metrics as an uninterrupted one.
-// Steady state allocates nothing: every batch is gathered into the same input tensor and label
-// array (one pair per batch size: the full one and the last, smaller one), and the forward,
-// loss and backward of the first batch of each size are recorded as a CapturedStep that later
-// batches replay — the same kernels on the same buffers, with none of the graph building
-// (Tensors/Memory/CapturedStep.cs). The optimizer step runs eagerly after it. A model whose
-// forward depends on its data, or that lives on a GPU, trains eagerly (CaptureSteps = false, or
-// automatically for GPU parameters), each batch inside a TensorArena scope so that activations
-// and gradients reuse the previous batch's buffers. Both paths run the same kernels in the same
-// order, so they give the same weights (tested).
+// Trainer — trains classifiers (logits out) with cross-entropy on a LabeledData split, and scores
+// them (Predict, Accuracy). The loop itself — batches, captured steps, validation, early
+// stopping, checkpoints, determinism — is TrainingLoop.cs, shared with RegressionTrainer; this
+// file adds what is particular to classification: integer labels gathered per batch (with the
+// label-aware augmentation hook), cross-entropy, accuracy, early stopping on validation accuracy.
 
-using System.Diagnostics;
 using FusionScratch.Models.Nn;
 using FusionScratch.Models.Optim;
 using FusionScratch.Tensors;
@@ -98,105 +79,11 @@ public sealed record Prediction(int[] Labels, float[] Probabilities, int Classes
 
 public static class Trainer
 {
-    /// <summary>Trains <paramref name="model"/> (logits out) with cross-entropy; see the file header.</summary>
+    /// <summary>Trains <paramref name="model"/> (logits out) with cross-entropy; see the file header and TrainingLoop.cs.</summary>
     public static TrainResult Fit(Module<Tensor, Tensor> model, Optimizer optimizer, LabeledData train, LabeledData? validation,
-        TrainOptions options, Action<EpochStats>? onEpoch = null, CancellationToken cancel = default)
-    {
-        options.Check("trainer", train.Count);
-
-        var rng = new Rng(options.Seed);
-        var series = new Dictionary<string, List<double>>
-        {
-            ["train_loss"] = [], ["train_accuracy"] = [], ["val_loss"] = [], ["val_accuracy"] = [],
-        };
-        // Early stopping state: best epoch (1-based), epochs since it, stopped flag.
-        int bestEpoch = 0, sinceBest = 0;
-        bool stopped = false;
-        float[][]? best = null;
-        var stateTensors = model.StateTensors().ToArray();
-        int start = 0;
-        bool resumed = false;
-        double priorSeconds = 0;
-
-        if (options.Resume && options.CheckpointPath is { } resumePath && File.Exists(resumePath))
-        {
-            var ck = Checkpoint.Load(resumePath);
-            ck.Restore(model, optimizer, rng);
-            start = ck.Epoch;
-            foreach (var key in series.Keys) series[key].AddRange(ck.Series.GetValueOrDefault(key, []));
-            var es = ck.Series.GetValueOrDefault("early_stop", [0, 0, 0, 0]);
-            (bestEpoch, sinceBest, stopped, priorSeconds) = ((int)es[0], (int)es[1], es[2] != 0, es[3]);
-            if (stateTensors.All(t => ck.Tensors.ContainsKey("best." + t.Name)))
-                best = stateTensors.Select(t => ck.Tensors["best." + t.Name]).ToArray();
-            resumed = true;
-        }
-
-        var clock = Stopwatch.StartNew();
-        using var steps = new StepRunner(model, optimizer, options.CaptureSteps && model.Parameters().All(p => !p.IsOnGpu));
-        var order = new int[train.Count];
-        for (int epoch = start; epoch < options.Epochs && !stopped; epoch++)
-        {
-            cancel.ThrowIfCancellationRequested();
-            var epochClock = Stopwatch.StartNew();
-            if (options.LearningRateAt is { } schedule) optimizer.LearningRate = schedule(epoch);
-            for (int i = 0; i < order.Length; i++) order[i] = i;
-            rng.Shuffle(order.AsSpan());
-
-            model.Train();
-            double lossSum = 0;
-            long correct = 0;
-            for (int b0 = 0; b0 < order.Length; b0 += options.BatchSize)
-            {
-                cancel.ThrowIfCancellationRequested();
-                int count = Math.Min(options.BatchSize, order.Length - b0);
-                var (loss, hits) = steps.Run(train, order.AsSpan(b0, count), options, rng);
-                lossSum += loss * count;
-                correct += hits;
-            }
-            series["train_loss"].Add(lossSum / train.Count);
-            series["train_accuracy"].Add(correct / (double)train.Count);
-
-            double valLoss = double.NaN, valAcc = double.NaN;
-            if (validation is { Count: > 0 })
-            {
-                var p = Predict(model, validation, options.BatchSize);
-                valLoss = p.Loss;
-                valAcc = Accuracy(p.Labels, validation.Y);
-            }
-            series["val_loss"].Add(valLoss);
-            series["val_accuracy"].Add(valAcc);
-
-            if (options.Patience > 0 && !double.IsNaN(valAcc))
-            {
-                if (bestEpoch == 0 || valAcc > series["val_accuracy"][bestEpoch - 1])
-                {
-                    bestEpoch = epoch + 1;
-                    sinceBest = 0;
-                    best = stateTensors.Select(t => t.Value.ToArray()).ToArray();
-                }
-                else if (++sinceBest >= options.Patience) stopped = true;
-            }
-
-            double seconds = priorSeconds + clock.Elapsed.TotalSeconds;
-            if (options.CheckpointPath is { } path)
-            {
-                var saved = series.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
-                saved["early_stop"] = [bestEpoch, sinceBest, stopped ? 1 : 0, seconds];
-                var extra = best is null ? null
-                    : stateTensors.Select((t, i) => (t.Name, best[i])).ToDictionary(e => "best." + e.Name, e => e.Item2);
-                Checkpoint.Capture(model, optimizer, epoch + 1, rng, saved, extra).Save(path);
-            }
-            onEpoch?.Invoke(new EpochStats(epoch + 1, options.Epochs, series["train_loss"][^1], series["train_accuracy"][^1],
-                valLoss, valAcc, epochClock.Elapsed.TotalSeconds, resumed && epoch == start));
-        }
-
-        if (best is not null)
-            for (int i = 0; i < stateTensors.Length; i++) best[i].CopyTo(stateTensors[i].Value.Span);
-        model.Eval();
-        return new TrainResult(series["train_loss"], series["train_accuracy"], series["val_loss"], series["val_accuracy"],
-            series["train_loss"].Count, best is null ? series["train_loss"].Count : bestEpoch, stopped,
-            priorSeconds + clock.Elapsed.TotalSeconds, resumed);
-    }
+        TrainOptions options, Action<EpochStats>? onEpoch = null, CancellationToken cancel = default) =>
+        TrainingLoop.Run(model, optimizer, new ClassificationTask(train), validation is null ? null : new ClassificationTask(validation),
+            options, onEpoch, cancel);
 
     /// <summary>Class probabilities, arg-max labels and mean cross-entropy of <paramref name="model"/> on <paramref name="data"/> (eval mode).</summary>
     public static Prediction Predict(Module<Tensor, Tensor> model, LabeledData data, int batchSize = 256)
@@ -257,75 +144,50 @@ public static class Trainer
             throw new ArgumentException($"trainer: model gives logits of shape {logits.Shape}, expected (N, {classes})");
     }
 
-    /// <summary>
-    /// Runs training batches: gathers each into a buffer kept per batch size, then forward, loss
-    /// and backward — captured on a batch size's first batch and replayed after, or eagerly in a
-    /// TensorArena scope — then the optimizer step. Owns the buffers and captured steps.
-    /// </summary>
-    private sealed class StepRunner(Module<Tensor, Tensor> model, Optimizer optimizer, bool capture) : IDisposable
+    /// <summary>Cross-entropy on integer labels, for TrainingLoop.</summary>
+    private sealed class ClassificationTask(LabeledData data) : TrainingTask
     {
-        private sealed class Slot(Tensor x, int count)
+        private sealed class Batch(Tensor x, int count) : TrainingBatch(x)
         {
-            public readonly Tensor X = x;
             public readonly int[] Labels = new int[count];
             public readonly int[] Predicted = new int[count];
-            public CapturedStep? Step;
-            public Tensor? Logits;
         }
 
-        private readonly Dictionary<int, Slot> _slots = [];
-        private readonly TensorArena _arena = new();
+        public override string Who => "trainer";
+        public override int Count => data.Count;
+        public override bool HasAccuracy => true;
 
-        /// <summary>One optimizer step on <paramref name="rows"/> of <paramref name="data"/>: the batch's mean loss and its correct predictions.</summary>
-        public (float Loss, int Correct) Run(LabeledData data, ReadOnlySpan<int> rows, TrainOptions options, Rng rng)
+        public override TrainingBatch NewBatch(int count) => new Batch(Tensor.Zeros(BatchShape(data, count)), count);
+
+        public override void Fill(TrainingBatch batch, ReadOnlySpan<int> rows, TrainOptions options, Rng rng)
         {
-            using var outside = TensorArena.Suspend(); // the buffers and captured steps outlive any caller's scope
-            int count = rows.Length;
-            if (!_slots.TryGetValue(count, out Slot? slot))
-                _slots[count] = slot = new Slot(Tensor.Zeros(BatchShape(data, count)), count);
-            Span<float> x = slot.X.Span;
+            var b = (Batch)batch;
+            Span<float> x = b.X.Span;
             Gather(data, rows, x);
-            options.Augment?.Invoke(x, count, rng);
-            for (int i = 0; i < count; i++) slot.Labels[i] = data.Y[rows[i]];
-            options.AugmentLabeled?.Invoke(x, slot.Labels, rng);
-
-            optimizer.ZeroGrad();
-            if (capture)
-            {
-                if (slot.Step is null)
-                    slot.Step = CapturedStep.Capture(() =>
-                    {
-                        slot.Logits = model.Forward(slot.X);
-                        CheckLogits(slot.Logits, data.Classes);
-                        var loss = Losses.CrossEntropy(slot.Logits, slot.Labels);
-                        loss.Backward();
-                        return loss;
-                    });
-                else slot.Step.Replay();
-                optimizer.Step();
-                return (slot.Step.Output.Item(), CountCorrect(slot.Logits!, slot.Labels, slot.Predicted));
-            }
-            using var scope = _arena.Begin();
-            var logits = model.Forward(slot.X);
-            CheckLogits(logits, data.Classes);
-            var lossTensor = Losses.CrossEntropy(logits, slot.Labels);
-            lossTensor.Backward();
-            optimizer.Step();
-            return (lossTensor.Item(), CountCorrect(logits, slot.Labels, slot.Predicted));
+            options.Augment?.Invoke(x, rows.Length, rng);
+            for (int i = 0; i < rows.Length; i++) b.Labels[i] = data.Y[rows[i]];
+            options.AugmentLabeled?.Invoke(x, b.Labels, rng);
         }
 
-        private static int CountCorrect(Tensor logits, int[] labels, int[] predicted)
+        public override Tensor Loss(Tensor output, TrainingBatch batch)
         {
-            logits.ArgMax(1, predicted);
+            CheckLogits(output, data.Classes);
+            return Losses.CrossEntropy(output, ((Batch)batch).Labels);
+        }
+
+        public override int Correct(Tensor output, TrainingBatch batch)
+        {
+            var b = (Batch)batch;
+            output.ArgMax(1, b.Predicted);
             int hits = 0;
-            for (int i = 0; i < labels.Length; i++) if (predicted[i] == labels[i]) hits++;
+            for (int i = 0; i < b.Labels.Length; i++) if (b.Predicted[i] == b.Labels[i]) hits++;
             return hits;
         }
 
-        public void Dispose()
+        public override (double Loss, double Accuracy) Evaluate(Module<Tensor, Tensor> model, int batchSize)
         {
-            foreach (Slot slot in _slots.Values) slot.Step?.Dispose();
-            _slots.Clear();
+            var p = Predict(model, data, batchSize);
+            return (p.Loss, Accuracy(p.Labels, data.Y));
         }
     }
 }
