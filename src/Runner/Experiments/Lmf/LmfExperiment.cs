@@ -8,17 +8,21 @@
 //                (LmfModels), trained on both targets for several seeds (a new stratified split
 //                and initialisation per seed): loss curves, the headline comparison, and the rank
 //                sweep (test error and parameters against the rank). LMF's "best rank" is chosen
-//                on the validation split, never on the test split.
-//   3. scaling   parameters, fwd+bwd time and peak memory of a bare LMF layer and a bare TFN layer
+//                on the validation split, never on the test split. The classification version's
+//                Bayes ceiling (from the generator), each regression model cut at the quartiles,
+//                and the classifiers again on a 4× larger world: what limits that version.
+//   3. products  the real tri-modal task (ProductTask, LmfExperiment.Products.cs): Fashion-MNIST
+//                products with a CNN image embedding, catalog metadata and a bag of words of the
+//                name; the Fashion-MNIST class and an image–listing match as targets
+//   4. scaling   parameters, fwd+bwd time and peak memory of a bare LMF layer and a bare TFN layer
 //                (batch 32, rank 4, output 32) as every modality grows by the same factor; TFN's
 //                memory is estimated before it is built, and where the estimate exceeds the
 //                budget it is reported as stopped, never allocated. Then the fused LMF op against
 //                the same layer composed from tensor ops, at the benchmark's batch 256.
 //
-// The real tri-modal task (products: image embedding + metadata + bag-of-words of the product
-// name) needs the products catalog, which is not on main yet; the report says so.
-// Quick mode (--quick): 1 500 samples, one seed, 5 epochs, ranks 1 and 4, two small scaling sizes
-// with a 16 MiB TFN budget (so the "stopped" path runs too): a smoke run in seconds.
+// Quick mode (--quick): 1 500 samples, one seed, 5 epochs, ranks 1 and 4, no 4× check; products
+// capped at 600 / 150 / 300 rows with a one-epoch CNN; two small scaling sizes with a 16 MiB TFN
+// budget (so the "stopped" path runs too): a smoke run in seconds.
 
 using FusionScratch.Models.Data;
 using FusionScratch.Models.Fusion;
