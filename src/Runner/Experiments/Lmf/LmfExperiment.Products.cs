@@ -76,6 +76,9 @@ public sealed partial class LmfExperiment
         var task0 = first!;
         ctx.Data = ctx.Data with
         {
+            Summary = ctx.Data.Summary + $" And a real tri-modal products task: per product, the {ProductTask.EmbeddingWidth}-wide embedding of its Fashion-MNIST image " +
+                      $"by a small CNN trained on the train split only ({pc.ImageEpochs} epoch(s)), {task0.Dims[1]} metadata features and a {task0.Dims[2]}-word bag of words of its " +
+                      "display name (both fitted on the train rows); targets: the Fashion-MNIST class, and whether the listing belongs to the image.",
             Real = [.. ctx.Data.Real, $"products task: the product images are real Fashion-MNIST images ({images.Source})"],
             Generated =
             [
