@@ -15,6 +15,11 @@
 //                  so the noise floor of the test MSE is 0.04)
 // Classification:  class = the quartile of y among the generated samples (4 balanced, ordered
 //                  classes; the thresholds are the sample quartiles)
+// The classification version has a Bayes ceiling well below 1: the two inner quartiles are only
+// about 0.44 wide, and the target noise σ_y = 0.2 moves many samples across a threshold. Even a
+// model that knew the latents exactly (hence the noise-free signal μ) gets on average
+//   ClassCeiling = mean over samples of max_k P(class k | μ),  P(k | μ) = Φ((q_k − μ)/σ_y) − Φ((q_{k−1} − μ)/σ_y)
+// (≈ 0.76 at the default options); a real model sees the latents only through noisy features.
 // f1 and f2 are three-way products: their sign is a three-way XOR of the signs of u, v and t, so
 // no single modality and no sum of per-modality functions (late fusion) predicts them, and an MLP
 // over the concatenated features has to discover the products from data. The target is a
@@ -24,6 +29,7 @@
 // Everything follows from the seed; nothing reads the clock.
 
 using FusionScratch.Tensors;
+using MathNet.Numerics.Distributions;
 
 namespace FusionScratch.Models.Synthetic;
 
@@ -54,6 +60,10 @@ public sealed class TrimodalWorld
     public required float[] Y { get; init; }
     /// <summary>Class (0…3) per sample.</summary>
     public required byte[] Class { get; init; }
+    /// <summary>The noise-free part of <see cref="Y"/> per sample (ground truth for the Bayes ceiling; no model sees it).</summary>
+    public required float[] Signal { get; init; }
+    /// <summary>The class thresholds: the sample quartiles of <see cref="Y"/>.</summary>
+    public required float[] Thresholds { get; init; }
 
     public int Samples => Y.Length;
     public int[] Dims => Options.Dims;
@@ -71,6 +81,7 @@ public sealed class TrimodalWorld
 
         var x = new float[options.Samples * F];
         var y = new float[options.Samples];
+        var signal = new float[options.Samples];
         var cls = new byte[options.Samples];
         var latent = new float[L];
         var score = new float[3, 4]; // [modality, j]: u_j, v_j, t_j
@@ -99,17 +110,51 @@ public sealed class TrimodalWorld
             float f2 = score[0, 1] * score[1, 1] * score[2, 1];
             float g = score[0, 2] * score[2, 2];
             float a = (score[0, 3] + score[1, 3] + score[2, 3]) / MathF.Sqrt(3);
-            y[n] = (f1 + f2 + 0.5f * g + 0.5f * a) / MathF.Sqrt(2.5f) + options.TargetNoise * rng.Normal();
+            signal[n] = (f1 + f2 + 0.5f * g + 0.5f * a) / MathF.Sqrt(2.5f);
+            y[n] = signal[n] + options.TargetNoise * rng.Normal();
         }
-        if (options.Samples > 0)
-        {
-            var sorted = (float[])y.Clone();
-            Array.Sort(sorted);
-            float[] quartiles = [.. new[] { 1, 2, 3 }.Select(q => sorted[q * (sorted.Length - 1) / 4])];
-            for (int n = 0; n < options.Samples; n++) cls[n] = (byte)quartiles.Count(t => y[n] > t);
-        }
-        return new TrimodalWorld { Options = options, X = x, Y = y, Class = cls };
+        float[] quartiles = options.Samples > 0 ? Quartiles(y) : [];
+        for (int n = 0; n < options.Samples; n++) cls[n] = ClassOf(y[n], quartiles);
+        return new TrimodalWorld { Options = options, X = x, Y = y, Class = cls, Signal = signal, Thresholds = quartiles };
     }
+
+    /// <summary>The three sample quartiles of <paramref name="values"/> (the class thresholds).</summary>
+    public static float[] Quartiles(ReadOnlySpan<float> values)
+    {
+        var sorted = values.ToArray();
+        Array.Sort(sorted);
+        return [.. new[] { 1, 2, 3 }.Select(q => sorted[q * (sorted.Length - 1) / 4])];
+    }
+
+    /// <summary>The class of a target value: how many thresholds it exceeds.</summary>
+    public static byte ClassOf(float value, ReadOnlySpan<float> thresholds)
+    {
+        byte k = 0;
+        foreach (float t in thresholds) if (value > t) k++;
+        return k;
+    }
+
+    /// <summary>P(class k | noise-free signal μ) under the target noise: the mass of N(μ, σ_y²) between thresholds k−1 and k.</summary>
+    public double[] ClassProbabilities(float mu)
+    {
+        double sigma = Options.TargetNoise;
+        var p = new double[Classes];
+        double below = 0;
+        for (int k = 0; k < Classes; k++)
+        {
+            double upTo = k < Thresholds.Length ? Normal.CDF(0, 1, (Thresholds[k] - mu) / sigma) : 1;
+            p[k] = upTo - below;
+            below = upTo;
+        }
+        return p;
+    }
+
+    /// <summary>
+    /// The Bayes ceiling of the classification version for a model that knows the latents exactly:
+    /// the mean over the samples of max_k P(k | signal). No model of the features can beat it on
+    /// average (they see the latents through noise), so it bounds every accuracy in the study.
+    /// </summary>
+    public double ClassCeiling() => Samples == 0 || Options.TargetNoise <= 0 ? 1 : Signal.Average(mu => ClassProbabilities(mu).Max());
 
     private static float[] Gaussian(Rng rng, int n, float std)
     {

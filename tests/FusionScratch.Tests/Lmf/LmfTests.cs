@@ -5,6 +5,7 @@
 // interaction task, LMF's fusion weights and bias really training, and a --quick run of
 // `fusion run lmf` end to end.
 
+using FusionScratch.Models.Data;
 using FusionScratch.Models.Fusion;
 using FusionScratch.Models.Nn;
 using FusionScratch.Models.Optim;
@@ -13,6 +14,7 @@ using FusionScratch.Models.Training;
 using FusionScratch.Runner.Experiments.Lmf;
 using FusionScratch.Runner.Reports;
 using FusionScratch.Tensors;
+using FusionScratch.Tests.Products;
 using FusionScratch.Tests.Runner;
 using FusionScratch.Tests.Support;
 
@@ -223,7 +225,13 @@ public sealed class LmfRunTests : IDisposable
     [Fact]
     public void QuickRun_WritesReportPlotsAndResults_AndStopsTfnGracefully()
     {
-        var (code, output, err) = RunnerHarness.Run("run", "lmf", "--quick", "--threads", "1", "--seed", "2", "--out", _out);
+        // the products task's images: a stand-in Fashion-MNIST of 700 generated images as IDX files where Datasets.Load looks first
+        string dataDir = Path.Combine(_out, "data");
+        Directory.CreateDirectory(Path.Combine(dataDir, "fashion-mnist"));
+        var (pixels, labels) = ToyImages.Make(700, 9);
+        Idx.WriteImages(Path.Combine(dataDir, "fashion-mnist", "train-images-idx3-ubyte"), pixels, 700, 28, 28);
+        Idx.WriteLabels(Path.Combine(dataDir, "fashion-mnist", "train-labels-idx1-ubyte"), labels);
+        var (code, output, err) = RunnerHarness.Run("run", "lmf", "--quick", "--threads", "1", "--seed", "2", "--data-dir", dataDir, "--out", _out);
         Assert.True(code == 0, err + output);
         var r = ResultsDocument.Load(Path.Combine(_out, "results.json"));
         Assert.Equal("lmf", r.Experiment);
@@ -232,14 +240,21 @@ public sealed class LmfRunTests : IDisposable
             Assert.Contains(r.Runs, x => x.Model == model && x.Variant == "regression" && x.Metrics["test_mse"] is > 0 and < 10);
             Assert.Contains(r.Runs, x => x.Model == model && x.Variant == "classification" && x.TestAccuracy is >= 0 and <= 1);
         }
+        foreach (var model in new[] { "late", "concat", "tfn", "lmf-r4" })
+            foreach (var target in new[] { "products-category", "products-match" })
+                Assert.Contains(r.Runs, x => x.Model == model && x.Variant == target && x.TestAccuracy is >= 0 and <= 1 && x.MacroF1 is >= 0 and <= 1);
+        Assert.Contains(r.Runs, x => x.Model == "bayes-ceiling" && x.TestAccuracy is > 0.6 and < 0.9);
+        Assert.Contains(r.Runs, x => x.Model == "class-ceiling" && x.Variant == "products-match" && x.TestAccuracy is > 0.5 and <= 1);
+        Assert.Contains(r.Data.Real, s => s.Contains("Fashion-MNIST"));
         Assert.Contains(r.Runs, x => x.Model == "tfn-layer" && x.Metrics.GetValueOrDefault("stopped") == 1);   // over the quick budget
         Assert.Contains(r.Runs, x => x.Model == "tfn-layer" && x.Metrics.ContainsKey("peak_bytes"));             // and one that fitted
         foreach (var file in new[] { "report.md", "loss_curves_regression.png", "loss_curves_classification.png", "rank_sweep_error.png",
-                                     "rank_sweep_params.png", "scaling_params.png", "scaling_time.png", "scaling_memory.png" })
+                                     "rank_sweep_params.png", "scaling_params.png", "scaling_time.png", "scaling_memory.png", "products_accuracy.png" })
             Assert.True(File.Exists(Path.Combine(_out, file)), file);
         string report = File.ReadAllText(Path.Combine(_out, "report.md"));
         Assert.Contains("TFN stopped", report);
         Assert.Contains("Rank sweep", report);
-        Assert.Contains("products catalog", report);
+        Assert.Contains("Bayes ceiling", report);
+        Assert.Contains("The real tri-modal task: products", report);
     }
 }

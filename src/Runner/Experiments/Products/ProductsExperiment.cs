@@ -43,8 +43,6 @@ public sealed class ProductsExperiment : IExperiment
     /// <summary>The original study's test accuracies, quoted in the report.</summary>
     internal static readonly Dictionary<string, double> Original = new() { ["metadata"] = 0.81, ["image"] = 0.857, ["fusion"] = 0.864 };
 
-    internal static readonly string[] CategoricalColumns = ["gender", "masterCategory", "subCategory", "articleType", "baseColour", "season", "usage"];
-
     private sealed record Config(int? MaxTrain, int? MaxVal, int? MaxTest, int ImageEpochs, int OverfitRows, int OverfitEpochs,
         int MetaEpochs, int FusionEpochs, int Patience, int BagOfWords);
 
@@ -282,21 +280,10 @@ public sealed class ProductsExperiment : IExperiment
         return [.. result];
     }
 
-    /// <summary>The metadata feature matrix of every product, preprocessing fitted on <paramref name="trainRows"/>.</summary>
+    /// <summary>The metadata feature matrix of every product, preprocessing fitted on <paramref name="trainRows"/> (ProductFeatures.Metadata).</summary>
     internal static float[] MetadataFeatures(Table styles, int[] trainRows, int bagOfWords, out IReadOnlyList<string> names)
     {
-        string[] text = [.. CategoricalColumns, "productDisplayName"];
-        var pipeline = new Pipeline(
-            new TextCleaner(text),                                    // "  CASUAL" → "casual"; messy variants merge
-            new WordCount("productDisplayName"),                      // name_length in words (0 when missing)
-            new ConstantImputer(CategoricalColumns) { Value = "unknown" },
-            new MedianImputer("year"),
-            new StandardScaler("year", "productDisplayName_words"),
-            new OneHotEncoder(CategoricalColumns),
-            new BagOfWords("productDisplayName", bagOfWords) { Binary = true });
-        pipeline.Fit(styles.Take(trainRows));
-        var features = FeatureMatrix.From(pipeline.Transform(styles),
-            ["year", "productDisplayName_words", .. CategoricalColumns.Select(c => c + "_onehot"), "productDisplayName_bow"]);
+        var features = ProductFeatures.Metadata(styles, trainRows, bagOfWords);
         names = features.Names;
         return features.Data;
     }
