@@ -69,7 +69,11 @@ public sealed partial class Tensor
     }
 
     /// <summary>Zeroes this tensor's gradient in place, keeping its buffer (no-op when there is none).</summary>
-    public void ZeroGrad() => Grad?.Span.Clear();
+    public void ZeroGrad()
+    {
+        if (Grad is { IsOnGpu: true }) { ZeroGpu(Grad); return; }
+        Grad?.Span.Clear();
+    }
 
     /// <summary>Marks this tensor as a leaf that requires grad and returns it (fluent).</summary>
     public Tensor RequireGrad()

@@ -18,8 +18,8 @@ namespace FusionScratch.Tensors;
 /// <summary>A float32 tensor with reverse-mode autodiff.</summary>
 public sealed partial class Tensor
 {
-    public Storage Storage { get; }
-    public Layout Layout { get; }
+    public Storage Storage { get; private set; }
+    public Layout Layout { get; private set; }
     public Shape Shape => Layout.Shape;
     public int Rank => Layout.Shape.Rank;
     public int Numel => Layout.Shape.Numel;

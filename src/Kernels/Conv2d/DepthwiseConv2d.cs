@@ -40,7 +40,7 @@ using FusionScratch.Kernels.Simd;
 namespace FusionScratch.Kernels;
 
 /// <summary>Depthwise (groups = C) convolution kernels; the shape is a <see cref="Conv2dShape"/> with K = C.</summary>
-public static class DepthwiseConv2dKernels
+public static partial class DepthwiseConv2dKernels
 {
     private const string Op = "depthwise_conv2d";
 

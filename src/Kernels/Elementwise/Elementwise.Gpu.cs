@@ -7,6 +7,11 @@
 //   UnaryGpu<TOp>      y[i] = TOp(x[i]), one thread per element.
 //   BinaryGpu<TOp>     z[i] = TOp(x[i], y[i]), one thread per element.
 //   RowBroadcastGpu<TOp>  z[r,c] = TOp(x[r,c], y[c]) (e.g. + bias), one thread per element.
+//   ScalarGpu<TOp>     y[i] = TOp(x[i], s) with s a float argument (x·0.5, x + 1).
+//   ScalarLeftGpu<TOp> y[i] = TOp(s, x[i]) (1 − x, 1 / x).
+//   FillGpu            y[i] = value (Full, ones for the loss seed).
+// General broadcasting is not a kernel of its own on the device: the tensor layer expands the
+// smaller operand (a stride-0 view) and packs it with Layout's StridedGpu, then runs BinaryGpu.
 // The op is the same struct the CPU kernels use (UnaryOps.cs, BinaryOps.cs), constrained on its
 // scalar-only interface (IScalarUnaryOp / IScalarBinaryOp): ILGPU compiles a separate kernel per
 // op type, with TOp.Invoke inlined, exactly as the JIT specialises the CPU drivers. ILGPU cannot
@@ -66,6 +71,38 @@ public static partial class ElementwiseKernels
         kernel(n, x, y, z, cols);
     }
 
+    /// <summary>y[i] = TOp(x[i], s) for the first n elements, on the device (asynchronous).</summary>
+    public static void ScalarGpu<TOp>(Accelerator accelerator, ArrayView<float> x, float s, ArrayView<float> y, int n)
+        where TOp : struct, IScalarBinaryOp
+    {
+        CheckGpuLength(n, x.Length, y.Length);
+        if (n == 0) return;
+        var kernel = GpuLaunch.Kernel(accelerator, ScalarGpuKernel<TOp>,
+            static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float, ArrayView<float>>(ScalarGpuKernel<TOp>));
+        kernel(n, x, s, y);
+    }
+
+    /// <summary>y[i] = TOp(s, x[i]) for the first n elements, on the device (asynchronous).</summary>
+    public static void ScalarLeftGpu<TOp>(Accelerator accelerator, float s, ArrayView<float> x, ArrayView<float> y, int n)
+        where TOp : struct, IScalarBinaryOp
+    {
+        CheckGpuLength(n, x.Length, y.Length);
+        if (n == 0) return;
+        var kernel = GpuLaunch.Kernel(accelerator, ScalarLeftGpuKernel<TOp>,
+            static a => a.LoadAutoGroupedStreamKernel<Index1D, float, ArrayView<float>, ArrayView<float>>(ScalarLeftGpuKernel<TOp>));
+        kernel(n, s, x, y);
+    }
+
+    /// <summary>y[i] = value for the first n elements, on the device (asynchronous).</summary>
+    public static void FillGpu(Accelerator accelerator, float value, ArrayView<float> y, int n)
+    {
+        CheckGpuLength(n, y.Length);
+        if (n == 0) return;
+        var kernel = GpuLaunch.Kernel(accelerator, FillGpuKernel,
+            static a => a.LoadAutoGroupedStreamKernel<Index1D, float, ArrayView<float>>(FillGpuKernel));
+        kernel(n, value, y);
+    }
+
     /// <summary>UnaryGpu on host spans: upload, run, download (tests and benchmarks).</summary>
     public static void UnaryGpu<TOp>(Accelerator accelerator, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IScalarUnaryOp
     {
@@ -95,6 +132,14 @@ public static partial class ElementwiseKernels
     private static void BinaryGpuKernel<TOp>(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> z)
         where TOp : struct, IScalarBinaryOp
         => z[i] = TOp.Invoke(x[i], y[i]);
+
+    private static void ScalarGpuKernel<TOp>(Index1D i, ArrayView<float> x, float s, ArrayView<float> y) where TOp : struct, IScalarBinaryOp
+        => y[i] = TOp.Invoke(x[i], s);
+
+    private static void ScalarLeftGpuKernel<TOp>(Index1D i, float s, ArrayView<float> x, ArrayView<float> y) where TOp : struct, IScalarBinaryOp
+        => y[i] = TOp.Invoke(s, x[i]);
+
+    private static void FillGpuKernel(Index1D i, float value, ArrayView<float> y) => y[i] = value;
 
     // i = r·cols + c; the broadcast operand is read at c = i mod cols (the same few floats for
     // every row, so they stay in the L1/L2 cache).

@@ -105,7 +105,7 @@ public sealed class LowRankFusionShape
 }
 
 /// <summary>Forward and backward of the LMF layer; see the file header for shapes and variants.</summary>
-public static class LowRankFusionKernels
+public static partial class LowRankFusionKernels
 {
     // ─── 1. Naive ────────────────────────────────────────────────────────────────────────────
 

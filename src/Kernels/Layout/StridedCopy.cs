@@ -29,7 +29,7 @@ using System.Runtime.Intrinsics.X86;
 namespace FusionScratch.Kernels.Layout;
 
 /// <summary>Gathers strided views (transposes, slices, broadcasts) into contiguous buffers.</summary>
-public static class CopyKernels
+public static partial class CopyKernels
 {
     /// <summary>Elements below which StridedFast stays on one thread (a copy is pure memory traffic: see ElementwiseKernels.ParallelThreshold).</summary>
     public const int ParallelThreshold = 1 << 18;

@@ -34,7 +34,7 @@ using FusionScratch.Kernels.Simd;
 namespace FusionScratch.Kernels.Norm;
 
 /// <summary>Batch normalisation kernels over (N, C, L) spans, L = H·W.</summary>
-public static class BatchNorm2dKernels
+public static partial class BatchNorm2dKernels
 {
     /// <summary>Elements a thread should get at least (each is read two or three times); smaller jobs stay on the calling thread.</summary>
     internal const int ParallelThreshold = 1 << 17;

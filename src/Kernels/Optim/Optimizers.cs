@@ -25,7 +25,7 @@ public readonly record struct AdamStep(float Lr, float Beta1, float Beta2, float
 }
 
 /// <summary>Fused optimizer updates over flat parameter buffers.</summary>
-public static class OptimizerKernels
+public static partial class OptimizerKernels
 {
     /// <summary>SGD with momentum μ, weight decay λ (L2, PyTorch semantics) and optional Nesterov.</summary>
     public static void SgdNaive(Span<float> p, ReadOnlySpan<float> g, Span<float> v, float lr, float momentum, float weightDecay, bool nesterov)

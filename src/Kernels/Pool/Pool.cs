@@ -89,7 +89,7 @@ public readonly record struct PoolShape
 }
 
 /// <summary>Max, average and global average pooling kernels, forward and backward.</summary>
-public static class PoolKernels
+public static partial class PoolKernels
 {
     /// <summary>Window taps (or input elements, for the backward passes) a thread should get at least; smaller jobs stay on the calling thread.</summary>
     internal const int ParallelWork = 1 << 18;

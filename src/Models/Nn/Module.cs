@@ -88,6 +88,21 @@ public abstract class Module
 
     /// <summary>Switches to evaluation mode.</summary>
     public void Eval() => Train(false);
+
+    /// <summary>
+    /// Moves every parameter (with its gradient) and buffer of this module and its children to
+    /// <paramref name="device"/>, in place (PyTorch's module.to(device)): the layers keep their
+    /// Weight/Bias references, and an optimizer built over Parameters() keeps working (its state
+    /// follows the parameters on the next step). Returns this module.
+    /// </summary>
+    public Module To(Device device)
+    {
+        foreach (var (_, t) in StateTensors()) t.MoveTo(device);
+        return this;
+    }
+
+    /// <summary>The device of the first parameter or buffer (the CPU for a module with neither).</summary>
+    public Device Device => StateTensors().Select(t => t.Value.Device).DefaultIfEmpty(Device.Cpu).First();
 }
 
 /// <summary>A module with a typed forward pass.</summary>

@@ -1,6 +1,12 @@
 // Optimizers: SGD (momentum, Nesterov, weight decay), Adam and AdamW. Each step is one fused SIMD
 // pass per parameter (Tensors.OptimOps → Kernels.OptimizerKernels). State buffers are allocated
 // once, on the first step, so a steady-state step allocates nothing.
+//
+// Parameters on a GPU are updated there: each state buffer (a host float[], what checkpoints read
+// and write) gets a device tensor on the parameter's device, uploaded on the first GPU step and
+// worked on from then on. Reading StateBuffers downloads the device copies into the arrays and
+// marks them stale, so whatever a caller writes into the arrays (Checkpoint.Restore) is uploaded
+// before the next step. A model moved with Module.To(device) keeps its optimizer.
 
 using FusionScratch.Kernels.Optim;
 using FusionScratch.Tensors;
@@ -27,9 +33,37 @@ public abstract class Optimizer
     /// <summary>
     /// The optimizer's state for checkpoints: its per-parameter buffers (momentum, Adam moments)
     /// in a fixed order, and its step counter. Restoring both makes the next Step() identical to
-    /// the one an uninterrupted run would have taken.
+    /// the one an uninterrupted run would have taken. For parameters on a GPU the arrays are
+    /// refreshed from the device here, and re-uploaded at the next step.
     /// </summary>
-    public abstract IReadOnlyList<float[]> StateBuffers { get; }
+    public IReadOnlyList<float[]> StateBuffers
+    {
+        get
+        {
+            foreach (var (host, device) in _device)
+                if (_stale.Add(host)) device.To(Device.Cpu).Span.CopyTo(host);
+            return HostStateBuffers;
+        }
+    }
+
+    /// <summary>The host arrays behind <see cref="StateBuffers"/>, in their fixed order.</summary>
+    protected abstract IReadOnlyList<float[]> HostStateBuffers { get; }
+
+    // Device copies of state buffers (keyed by the host array) and those whose host array is newer.
+    private readonly Dictionary<float[], Tensor> _device = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<float[]> _stale = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The device tensor for state buffer <paramref name="host"/> of a GPU parameter (uploaded when new or stale).</summary>
+    protected Tensor DeviceState(float[] host, Tensor param)
+    {
+        if (!_device.TryGetValue(host, out var t) || t.Device != param.Device)
+        {
+            _device[host] = t = Tensor.FromArray(host, param.Shape.ToArray()).To(param.Device);
+            _stale.Remove(host);
+        }
+        else if (_stale.Remove(host)) t.CopyFrom(host);
+        return t;
+    }
 
     /// <summary>Steps taken so far (Adam's bias correction depends on it).</summary>
     public int StepCount { get; protected set; }
@@ -63,14 +97,19 @@ public sealed class Sgd : Optimizer
         _velocity = Params.Select(p => new float[p.Numel]).ToArray();
     }
 
-    public override IReadOnlyList<float[]> StateBuffers => _velocity;
+    protected override IReadOnlyList<float[]> HostStateBuffers => _velocity;
 
     public override void Step()
     {
         StepCount++;
         for (int i = 0; i < Params.Length; i++)
             if (Params[i].Grad is { } g)
-                OptimOps.SgdStep(Params[i], g, _velocity[i], LearningRate, Momentum, WeightDecay, Nesterov);
+            {
+                if (Params[i].IsOnGpu)
+                    OptimOps.SgdStep(Params[i], g, DeviceState(_velocity[i], Params[i]), LearningRate, Momentum, WeightDecay, Nesterov);
+                else
+                    OptimOps.SgdStep(Params[i], g, _velocity[i], LearningRate, Momentum, WeightDecay, Nesterov);
+            }
     }
 }
 
@@ -98,7 +137,7 @@ public class Adam : Optimizer
         _v = Params.Select(p => new float[p.Numel]).ToArray();
     }
 
-    public override IReadOnlyList<float[]> StateBuffers => [.. _m, .. _v];
+    protected override IReadOnlyList<float[]> HostStateBuffers => [.. _m, .. _v];
 
     public override void Step()
     {
@@ -106,7 +145,12 @@ public class Adam : Optimizer
         var step = new AdamStep(LearningRate, Beta1, Beta2, Eps, L2, DecoupledDecay, StepCount);
         for (int i = 0; i < Params.Length; i++)
             if (Params[i].Grad is { } g)
-                OptimOps.AdamStep(Params[i], g, _m[i], _v[i], step);
+            {
+                if (Params[i].IsOnGpu)
+                    OptimOps.AdamStep(Params[i], g, DeviceState(_m[i], Params[i]), DeviceState(_v[i], Params[i]), step);
+                else
+                    OptimOps.AdamStep(Params[i], g, _m[i], _v[i], step);
+            }
     }
 }
 

@@ -61,7 +61,7 @@ public sealed class Checkpoint
                 throw new InvalidDataException($"checkpoint has no tensor '{name}' (was it written by another model?)");
             if (values.Length != tensor.Numel)
                 throw new InvalidDataException($"checkpoint tensor '{name}' has {values.Length} values, the model's has {tensor.Numel}");
-            values.CopyTo(tensor.Span);
+            tensor.CopyFrom(values); // an upload when the model is on a GPU
         }
         var buffers = optimizer.StateBuffers;
         if (buffers.Count != OptimizerBuffers.Count)

@@ -71,7 +71,7 @@ public static class RegressionTrainer
             using var scope = arena.Begin();
             var x = Tensor.Zeros(count, data.Features);
             RegressionData.Gather(data.X, data.Features, rows.AsSpan(b0, count), x.Span);
-            var y = model.Forward(x);
+            var y = model.Forward(x.To(model.Device));
             if (y.Rank != 2 || y.Shape[1] != data.Outputs)
                 throw new ArgumentException($"regression trainer: model gives shape {y.Shape}, expected (N, {data.Outputs})");
             var p = y.ToArray();
@@ -113,7 +113,7 @@ public static class RegressionTrainer
         {
             if (output.Rank != 2 || output.Shape[1] != data.Outputs)
                 throw new ArgumentException($"regression trainer: model gives shape {output.Shape}, expected (N, {data.Outputs})");
-            return Losses.Mse(output, ((Batch)batch).Y);
+            return Losses.Mse(output, ((Batch)batch).Y.To(output.Device)); // targets uploaded when training on a GPU
         }
 
         public override int Correct(Tensor output, TrainingBatch batch) => 0;

@@ -52,8 +52,10 @@ public sealed record TrainOptions
     public string? CheckpointPath { get; init; }
     /// <summary>Continue from <see cref="CheckpointPath"/> when it exists.</summary>
     public bool Resume { get; init; }
-    /// <summary>Record each batch size's step once and replay it (see the file header); false runs every step eagerly.</summary>
+    /// <summary>Record each batch size's step once and replay it (TrainingLoop.cs); false runs every step eagerly. Steps on a GPU always run eagerly.</summary>
     public bool CaptureSteps { get; init; } = true;
+    /// <summary>Where to train: the model moves there (Module.To) for the run and back afterwards; null trains where the model is.</summary>
+    public Device? Device { get; init; }
 
     /// <summary>Throws unless epochs and batch size are ≥ 1 and the training split has rows; <paramref name="who"/> starts the message.</summary>
     internal void Check(string who, int trainCount)
@@ -103,7 +105,7 @@ public static class Trainer
             var rows = all.AsSpan(b0, count);
             var x = Tensor.Zeros(BatchShape(data, count));
             Gather(data, rows, x.Span);
-            var logits = model.Forward(x);
+            var logits = model.Forward(x.To(model.Device)).To(Device.Cpu); // scored on the host
             CheckLogits(logits, data.Classes);
             lossSum += Losses.CrossEntropy(logits, data.Y.AsSpan(b0, count)).Item() * count;
             logits.Softmax(1).Span.CopyTo(probabilities.AsSpan(b0 * data.Classes));

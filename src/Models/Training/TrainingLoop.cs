@@ -9,6 +9,8 @@
 //       validation (eval mode, no graph); early stopping on the best validation accuracy, or the
 //       lowest validation loss for a task without accuracy; its weights restored at the end
 //       save a checkpoint (model, optimizer, epoch, Rng, history) and report the epoch
+// With TrainOptions.Device the model moves there for the run (Module.To) and back at the end;
+// batches are uploaded to it, and validation scores on the host.
 //
 // Determinism: with the same seed and thread count every step does the same float operations in
 // the same order (the kernels split work by fixed ranges, never by timing), so two runs give equal
@@ -74,6 +76,22 @@ internal static class TrainingLoop
         TrainOptions options, Action<EpochStats>? onEpoch, CancellationToken cancel)
     {
         options.Check(train.Who, train.Count);
+        var home = model.Device;
+        model.To(options.Device ?? home); // for the run; back home at the end
+        try
+        {
+            return Loop(model, optimizer, train, validation, options, onEpoch, cancel);
+        }
+        finally
+        {
+            model.To(home);
+            _ = optimizer.StateBuffers; // brings optimizer state kept on the device back to its host arrays
+        }
+    }
+
+    private static TrainResult Loop(Module<Tensor, Tensor> model, Optimizer optimizer, TrainingTask train, TrainingTask? validation,
+        TrainOptions options, Action<EpochStats>? onEpoch, CancellationToken cancel)
+    {
 
         var rng = new Rng(options.Seed);
         var series = new Dictionary<string, List<double>>
@@ -160,7 +178,7 @@ internal static class TrainingLoop
         }
 
         if (best is not null)
-            for (int i = 0; i < stateTensors.Length; i++) best[i].CopyTo(stateTensors[i].Value.Span);
+            for (int i = 0; i < stateTensors.Length; i++) stateTensors[i].Value.CopyFrom(best[i]);
         model.Eval();
         return new TrainResult(series["train_loss"], series["train_accuracy"], series["val_loss"], series["val_accuracy"],
             series["train_loss"].Count, best is null ? series["train_loss"].Count : bestEpoch, stopped,
@@ -201,7 +219,7 @@ internal static class TrainingLoop
                 return (batch.Step.Output.Item(), task.Correct(batch.Output!, batch));
             }
             using var scope = _arena.Begin();
-            var output = model.Forward(batch.X);
+            var output = model.Forward(batch.X.To(model.Device)); // a no-op on the CPU; one upload per batch on a GPU
             var lossTensor = task.Loss(output, batch);
             lossTensor.Backward();
             optimizer.Step();

@@ -63,8 +63,11 @@ public sealed class RunContext
     public IRunProgress Progress { get; }
     public CancellationToken Cancel { get; }
 
-    /// <summary>The device the run really uses (the GPU backend arrives with roadmap issue 9).</summary>
-    public string Device => "cpu";
+    /// <summary>The device the run's neural networks train on: "cpu", "gpu:cuda" or "gpu:cpu-sim" (no CUDA: ILGPU's CPU accelerator).</summary>
+    public string Device => TensorDevice?.ToString() ?? "cpu";
+
+    /// <summary>Where models train with --device gpu (CUDA, else the CPU simulator); null for the CPU.</summary>
+    public Tensors.Device? TensorDevice => Options.Device == "gpu" ? Tensors.Device.Gpu : null;
 
     public DataDescription Data { get; set; } = new();
     public List<RunRecord> Runs { get; } = [];
@@ -100,6 +103,7 @@ public sealed class RunContext
         Seed = SeedFor(key),
         CheckpointPath = CheckpointPath(key),
         Resume = Options.Resume,
+        Device = TensorDevice,
     };
 
     /// <summary>

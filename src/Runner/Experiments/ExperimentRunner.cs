@@ -32,8 +32,8 @@ public static class ExperimentRunner
         RunContext Body(IRunProgress progress)
         {
             var ctx = new RunContext(experiment, options, outDir, progress, cancel);
-            if (options.Device == "gpu")
-                progress.Log("warning: the GPU backend is not built yet (roadmap issue 9); running on the CPU");
+            if (options.Device == "gpu" && Kernels.Gpu.Accelerators.FallbackWarning is { } warning)
+                progress.Log(warning); // one line: no CUDA, the networks train on ILGPU's CPU accelerator
             progress.Log($"{experiment.Title}: seed {options.Seed}, {options.Threads} thread(s){(options.Quick ? ", quick" : "")}, output {outDir}");
             experiment.Run(ctx);
             return ctx;

@@ -60,6 +60,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: input {x.Shape} has {x.Shape[1]} channels but weight {w.Shape} expects {w.Shape[1]}");
         CheckBias(bias, w.Shape[0], w, op);
         var s = new Conv2dShape(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], w.Shape[0], w.Shape[2], w.Shape[3], stride, padding);
+        if (x.IsOnGpu || w.IsOnGpu) return Conv2dGpu(x, w, bias, s, depthwise: false);
 
         Tensor xc = x.Packed(), wc = w.Packed();
         Tensor? bc = bias?.Packed();
@@ -103,6 +104,7 @@ public sealed partial class Tensor
         CheckBias(bias, x.Shape[1], w, op);
         int C = x.Shape[1];
         var s = new Conv2dShape(x.Shape[0], C, x.Shape[2], x.Shape[3], C, w.Shape[2], w.Shape[3], stride, padding);
+        if (x.IsOnGpu || w.IsOnGpu) return Conv2dGpu(x, w, bias, s, depthwise: true);
 
         Tensor xc = x.Packed(), wc = w.Packed();
         Tensor? bc = bias?.Packed();
@@ -155,6 +157,7 @@ public sealed partial class Tensor
     {
         const string op = "max_pool2d";
         var s = PoolShapeFor(kernel, stride, padding, op);
+        if (IsOnGpu) return MaxPool2dGpu(s);
         var y = Uninitialized(s.N, s.C, s.P, s.Q);
         var argmax = TensorArena.AllocateInts(s.OutputLength); // every entry is written; back to the arena with the step
         Kernel((x: Packed(), s, y, argmax), static k => PoolKernels.MaxPool2dSimd(k.x.Span, k.s, k.y.Span, k.argmax));
@@ -175,6 +178,7 @@ public sealed partial class Tensor
     {
         const string op = "avg_pool2d";
         var s = PoolShapeFor(kernel, stride, padding, op);
+        if (IsOnGpu) return AvgPool2dGpu(s);
         var y = Uninitialized(s.N, s.C, s.P, s.Q);
         Kernel((x: Packed(), s, y), static k => PoolKernels.AvgPool2dSimd(k.x.Span, k.s, k.y.Span));
         Shape inShape = Shape;
@@ -191,6 +195,7 @@ public sealed partial class Tensor
     {
         const string op = "global_avg_pool2d";
         CheckImage(this, op);
+        if (IsOnGpu) return GlobalAvgPool2dGpu();
         int N = Shape[0], C = Shape[1], H = Shape[2], W = Shape[3];
         var y = Uninitialized(N, C);
         Kernel((x: Packed(), y), static k =>
@@ -238,6 +243,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: running statistics must be contiguous tensors that do not require grad");
         if (!(momentum >= 0f && momentum <= 1f) || !(eps >= 0f))
             throw new ArgumentException($"{op}: momentum must be in [0, 1] and eps ≥ 0, got momentum {momentum}, eps {eps}");
+        if (x.IsOnGpu) return BatchNorm2dGpu(x, gamma, beta, runningMean, runningVar, training, momentum, eps);
 
         // Absent gamma/beta are constants 1 and 0; the statistics this output used are kept for the backward.
         Tensor gammaT = gamma?.Packed() ?? Full(Shape.Of(C), 1f), betaT = beta?.Packed() ?? Zeros(Shape.Of(C));

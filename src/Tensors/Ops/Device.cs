@@ -6,12 +6,16 @@
 // a silent copy. GPU ops need contiguous inputs, except MatMul's transposed views (which become
 // the kernel's trans flag, as on the CPU).
 //
-// Ops on the GPU so far: MatMul (GpuTiled), Add (same shape, or (rows, cols) + (cols) as a bias),
-// Relu, Sum() — enough for a Linear layer's forward and backward. Every other op throws
+// This file holds the device plumbing (To, views, packing, gradient accumulation) and MatMul's GPU
+// half; the other ops' GPU halves are in Ops/Gpu/*.Gpu.cs, one file per op family, each entered by
+// one dispatch line at the top of the public op. An op with no GPU half throws
 // NotSupportedException for a tensor on the GPU (through CpuArray), naming To(Device.Cpu).
+// Non-contiguous GPU inputs (transposes, expands, slices) are packed by the strided-gather kernel
+// (GpuPacked) before a kernel reads them, as ReadContiguous does on the CPU.
 
 using FusionScratch.Kernels;
 using FusionScratch.Kernels.Elementwise;
+using FusionScratch.Kernels.Layout;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -38,7 +42,12 @@ public sealed partial class Tensor
             return new Tensor(host, Shape) { Name = Name };
         }
         var gpu = new GpuStorage(device, Numel);
-        if (Numel > 0) gpu.View.CopyFromCPU(ReadContiguous().ToArray());
+        if (Numel > 0)
+        {
+            var stream = gpu.Accelerator.DefaultStream;
+            gpu.View.CopyFromCPU(stream, ReadContiguous());
+            stream.Synchronize(); // the host span may be reused (arena) as soon as we return
+        }
         return new Tensor(gpu, Layout.Contiguous(Shape)) { Name = Name };
     }
 
@@ -53,6 +62,53 @@ public sealed partial class Tensor
             throw new NotSupportedException($"this GPU op needs a contiguous tensor, got layout {Layout}; the GPU strided copy is not written yet");
         return gpu.View.SubView(Layout.Offset, Numel);
     }
+
+    /// <summary>
+    /// This GPU tensor if contiguous, else a packed contiguous copy on the same device (the strided
+    /// gather kernel): the GPU counterpart of ReadContiguous. Not recorded (callers record the op).
+    /// </summary>
+    internal Tensor GpuPacked()
+    {
+        if (IsContiguous) return this;
+        var gpu = (GpuStorage)Storage;
+        var y = EmptyOn(Device, Shape);
+        CopyKernels.StridedGpu(gpu.Accelerator, gpu.View.SubView(Layout.Offset, gpu.Length - Layout.Offset), Layout.Strides, Shape.Dims, y.GpuView());
+        return y;
+    }
+
+    /// <summary>
+    /// Moves a leaf tensor to <paramref name="device"/> in place: its storage is replaced by a copy
+    /// there, and so is its gradient. Modules use it (Module.To) so that the layers' Weight/Bias
+    /// references stay valid. A tensor produced by an op cannot move (its graph points at the old storage).
+    /// </summary>
+    public void MoveTo(Device device)
+    {
+        if (device == Device) return;
+        if (!IsLeaf) throw new InvalidOperationException($"MoveTo: only leaf tensors move in place; {this} was produced by {Node!.Op} (use To(device))");
+        var moved = To(device);
+        Storage = moved.Storage;
+        Layout = moved.Layout;
+        if (Grad is not null) Grad = Grad.To(device);
+    }
+
+    /// <summary>Overwrites this contiguous tensor's elements with <paramref name="values"/>, on whichever device it lives (an upload for a GPU tensor).</summary>
+    public void CopyFrom(ReadOnlySpan<float> values)
+    {
+        if (values.Length != Numel)
+            throw new ArgumentException($"CopyFrom: {values.Length} values for a tensor of shape {Shape}");
+        if (!IsOnGpu)
+        {
+            values.CopyTo(Span);
+            return;
+        }
+        if (Numel == 0) return;
+        var stream = GpuAccelerator.DefaultStream;
+        GpuView().CopyFromCPU(stream, values);
+        stream.Synchronize();
+    }
+
+    /// <summary>Sets every element of a contiguous GPU tensor to zero (ZeroGrad on the device).</summary>
+    internal static void ZeroGpu(Tensor t) => t.GpuView().MemSetToZero();
 
     /// <summary>The accelerator of a GPU tensor.</summary>
     internal Accelerator GpuAccelerator => ((GpuStorage)Storage).Accelerator;
@@ -75,12 +131,17 @@ public sealed partial class Tensor
     private static Tensor MatMulGpu(Tensor a, Tensor b, bool transposeA, bool transposeB, int M, int N, int K)
     {
         var acc = a.GpuAccelerator;
+        if (!IsGemmReady(a)) a = a.GpuPacked();
+        if (!IsGemmReady(b)) b = b.GpuPacked();
         ArrayView<float> av = GemmOperandGpu(a, transposeA, out bool aT);
         ArrayView<float> bv = GemmOperandGpu(b, transposeB, out bool bT);
         var c = EmptyOn(a.Device, Shape.Of(M, N));
         MatMulKernels.GpuTiled(acc, av, aT, bv, bT, M, N, K, 1f, 0f, c.GpuView());
         return c;
     }
+
+    // Contiguous, or the transpose of a contiguous matrix (which the kernel reads with its flag flipped).
+    private static bool IsGemmReady(Tensor t) => t.IsContiguous || (t.Layout.Strides[0] == 1 && t.Layout.Strides[1] == t.Shape[0]);
 
     // As GemmOperand: a transposed view of a contiguous matrix goes as its storage with the flag flipped.
     private static ArrayView<float> GemmOperandGpu(Tensor t, bool trans, out bool kernelTrans)
@@ -96,53 +157,11 @@ public sealed partial class Tensor
         throw new NotSupportedException($"matmul on the GPU: operand of layout {t.Layout} is neither contiguous nor a transposed matrix");
     }
 
-    /// <summary>a + b on the GPU: same shapes, or a (rows, cols) and b (cols) — a bias add.</summary>
-    private static Tensor AddGpu(Tensor a, Tensor b)
-    {
-        var acc = a.GpuAccelerator;
-        var z = EmptyOn(a.Device, a.Shape);
-        if (a.Shape == b.Shape)
-        {
-            ElementwiseKernels.BinaryGpu<Add>(acc, a.GpuView(), b.GpuView(), z.GpuView(), a.Numel);
-            return Record(z, "add", [a, b], g => [g, g]);
-        }
-        if (a.Rank == 2 && b.Rank == 1 && b.Shape[0] == a.Shape[1])
-        {
-            int rows = a.Shape[0], cols = a.Shape[1];
-            ElementwiseKernels.RowBroadcastGpu<Add>(acc, a.GpuView(), b.GpuView(), z.GpuView(), rows, cols);
-            // d bias = Σ over rows of g: a sum over axis 0 of (1, rows, cols).
-            return Record(z, "add", [a, b], g => [g, SumAxisGpu(g, 1, rows, cols)]);
-        }
-        throw new NotSupportedException($"add on the GPU: shapes {a.Shape} and {b.Shape} (only equal shapes and (rows, cols) + (cols) so far)");
-    }
-
-    /// <summary>y[o,i] = Σa x[o,a,i] on the GPU, as a (outer·inner) tensor shaped (inner) when outer = 1.</summary>
-    private static Tensor SumAxisGpu(Tensor x, int outer, int axis, int inner)
-    {
-        var y = EmptyOn(x.Device, outer == 1 ? Shape.Of(inner) : Shape.Of(outer, inner));
-        ReduceKernels.SumGpu(x.GpuAccelerator, x.GpuView(), outer, axis, inner, y.GpuView());
-        return y;
-    }
-
-    /// <summary>max(x, 0) on the GPU, backward ReluBackward(x, g) on the GPU.</summary>
-    private Tensor ReluGpu()
-    {
-        var acc = GpuAccelerator;
-        var y = EmptyOn(Device, Shape);
-        ElementwiseKernels.UnaryGpu<Relu>(acc, GpuView(), y.GpuView(), Numel);
-        return Record(y, "relu", [this], g =>
-        {
-            var dx = EmptyOn(Device, Shape);
-            ElementwiseKernels.BinaryGpu<ReluBackward>(acc, GpuView(), g.GpuView(), dx.GpuView(), Numel);
-            return [dx];
-        });
-    }
-
     /// <summary>Σ of all elements on the GPU (a one-element GPU tensor); backward broadcasts g to every element.</summary>
     private Tensor SumAllGpu()
     {
         var y = EmptyOn(Device, Shape.Scalar);
-        ReduceKernels.SumGpu(GpuAccelerator, GpuView(), 1, Numel, 1, y.GpuView());
+        ReduceKernels.SumGpu(GpuAccelerator, GpuPacked().GpuView(), 1, Numel, 1, y.GpuView());
         Shape inShape = Shape;
         return Record(y, "sum", [this], g => [FillLikeGpu(g, inShape)]);
     }
@@ -161,6 +180,8 @@ public sealed partial class Tensor
     /// <summary>A contiguous copy on the same GPU (Backward's copy-on-first-write of a leaf gradient).</summary>
     internal Tensor CopyGpu()
     {
+        var src = GpuPacked();
+        if (!ReferenceEquals(src, this)) return src; // packing already made a fresh copy
         var y = EmptyOn(Device, Shape);
         y.GpuView().CopyFrom(GpuView());
         return y;
@@ -170,6 +191,6 @@ public sealed partial class Tensor
     internal static void AddIntoGpu(Tensor src, Tensor dst)
     {
         OnGpu(src, dst, "gradient accumulation");
-        ElementwiseKernels.BinaryGpu<Add>(dst.GpuAccelerator, dst.GpuView(), src.GpuView(), dst.GpuView(), dst.Numel);
+        ElementwiseKernels.BinaryGpu<Add>(dst.GpuAccelerator, dst.GpuView(), src.GpuPacked().GpuView(), dst.GpuView(), dst.Numel);
     }
 }

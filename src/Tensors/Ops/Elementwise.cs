@@ -38,11 +38,12 @@ public sealed partial class Tensor
     public Tensor Relu() => IsOnGpu ? ReluGpu() : Record(MapUnary<Relu>(this), "relu", [this], g => [MapBinary<ReluBackward>(this, g)]);
 
     /// <summary>x·σ(x) (swish).</summary>
-    public Tensor Silu() => Record(MapUnary<Silu>(this), "silu", [this], g => [MapBinary<SiluBackward>(this, g)]);
+    public Tensor Silu() => IsOnGpu ? SiluGpu() : Record(MapUnary<Silu>(this), "silu", [this], g => [MapBinary<SiluBackward>(this, g)]);
 
     /// <summary>1 / (1 + e^−x).</summary>
     public Tensor Sigmoid()
     {
+        if (IsOnGpu) return SigmoidGpu();
         var y = MapUnary<Sigmoid>(this);
         return Record(y, "sigmoid", [this], g => [MapBinary<SigmoidBackward>(y, g)]);
     }
@@ -50,6 +51,7 @@ public sealed partial class Tensor
     /// <summary>Hyperbolic tangent.</summary>
     public Tensor Tanh()
     {
+        if (IsOnGpu) return TanhGpu();
         var y = MapUnary<Tanh>(this);
         return Record(y, "tanh", [this], g => [MapBinary<TanhBackward>(y, g)]);
     }
@@ -57,25 +59,27 @@ public sealed partial class Tensor
     /// <summary>e^x.</summary>
     public Tensor Exp()
     {
+        if (IsOnGpu) return ExpGpu();
         var y = MapUnary<Exp>(this);
         return Record(y, "exp", [this], g => [MapBinary<Mul>(y, g)]);
     }
 
     /// <summary>Natural logarithm.</summary>
-    public Tensor Log() => Record(MapUnary<Log>(this), "log", [this], g => [MapBinary<LogBackward>(this, g)]);
+    public Tensor Log() => IsOnGpu ? LogGpu() : Record(MapUnary<Log>(this), "log", [this], g => [MapBinary<LogBackward>(this, g)]);
 
     /// <summary>x².</summary>
-    public Tensor Square() => Record(MapUnary<Square>(this), "square", [this], g => [MapBinary<SquareBackward>(this, g)]);
+    public Tensor Square() => IsOnGpu ? SquareGpu() : Record(MapUnary<Square>(this), "square", [this], g => [MapBinary<SquareBackward>(this, g)]);
 
     /// <summary>√x.</summary>
     public Tensor Sqrt()
     {
+        if (IsOnGpu) return SqrtGpu();
         var y = MapUnary<Sqrt>(this);
         return Record(y, "sqrt", [this], g => [MapBinary<SqrtBackward>(y, g)]);
     }
 
     /// <summary>−x.</summary>
-    public Tensor Neg() => Record(MapUnary<Neg>(this), "neg", [this], g => [MapUnary<Neg>(g)]);
+    public Tensor Neg() => IsOnGpu ? NegGpu() : Record(MapUnary<Neg>(this), "neg", [this], g => [MapUnary<Neg>(g)]);
 
     // ---- binary with broadcasting ---------------------------------------------------------
 
@@ -106,11 +110,11 @@ public sealed partial class Tensor
         Record(MapBroadcast<Add>(a, b, "add"), "add", [a, b], g => [g.SumTo(a.Shape), g.SumTo(b.Shape)]);
 
     /// <summary>a − b with broadcasting.</summary>
-    public static Tensor Sub(Tensor a, Tensor b) =>
+    public static Tensor Sub(Tensor a, Tensor b) => OnGpu(a, b, "sub") ? SubGpu(a, b) :
         Record(MapBroadcast<Sub>(a, b, "sub"), "sub", [a, b], g => [g.SumTo(a.Shape), MapUnary<Neg>(g).SumTo(b.Shape)]);
 
     /// <summary>a ⊙ b with broadcasting.</summary>
-    public static Tensor Mul(Tensor a, Tensor b) =>
+    public static Tensor Mul(Tensor a, Tensor b) => OnGpu(a, b, "mul") ? MulGpu(a, b) :
         Record(MapBroadcast<Mul>(a, b, "mul"), "mul", [a, b], g =>
             [a.RequiresGrad ? MapBroadcast<Mul>(g, b, "mul").SumTo(a.Shape) : null,
              b.RequiresGrad ? MapBroadcast<Mul>(g, a, "mul").SumTo(b.Shape) : null]);
@@ -118,6 +122,7 @@ public sealed partial class Tensor
     /// <summary>a / b with broadcasting.</summary>
     public static Tensor Div(Tensor a, Tensor b)
     {
+        if (OnGpu(a, b, "div")) return DivGpu(a, b);
         var y = MapBroadcast<Div>(a, b, "div");
         return Record(y, "div", [a, b], g =>
             // d/da = g / b;  d/db = −g·a/b² = −(g·y)/b
@@ -142,17 +147,18 @@ public sealed partial class Tensor
     }
 
     /// <summary>x + s.</summary>
-    public Tensor AddScalar(float s) => Record(MapScalar<Add>(this, s), "add_scalar", [this], g => [g]);
+    public Tensor AddScalar(float s) => IsOnGpu ? AddScalarGpu(s) : Record(MapScalar<Add>(this, s), "add_scalar", [this], g => [g]);
 
     /// <summary>x · s.</summary>
-    public Tensor MulScalar(float s) => Record(MapScalar<Mul>(this, s), "mul_scalar", [this], g => [MapScalar<Mul>(g, s)]);
+    public Tensor MulScalar(float s) => IsOnGpu ? MulScalarGpu(s) : Record(MapScalar<Mul>(this, s), "mul_scalar", [this], g => [MapScalar<Mul>(g, s)]);
 
     /// <summary>s − x.</summary>
-    public Tensor RSubScalar(float s) => Record(MapScalarLeft<Sub>(s, this), "rsub_scalar", [this], g => [MapUnary<Neg>(g)]);
+    public Tensor RSubScalar(float s) => IsOnGpu ? RSubScalarGpu(s) : Record(MapScalarLeft<Sub>(s, this), "rsub_scalar", [this], g => [MapUnary<Neg>(g)]);
 
     /// <summary>s / x.</summary>
     public Tensor RDivScalar(float s)
     {
+        if (IsOnGpu) return RDivScalarGpu(s);
         var y = MapScalarLeft<Div>(s, this);
         // d/dx (s/x) = −s/x² = −y/x
         return Record(y, "rdiv_scalar", [this], g => [MapUnary<Neg>(MapBinary<Div>(MapBinary<Mul>(g, y), this))]);
@@ -175,7 +181,7 @@ public sealed partial class Tensor
             float keep = 1f / (1f - k.p);
             for (int i = 0; i < m.Length; i++) m[i] = k.rng.NextFloat() < k.p ? 0f : keep;
         });
-        return x * mask;
+        return x * mask.To(x.Device); // drawn on the host (the Rng lives there); sent along for a GPU input
     }
 
     public static Tensor operator +(Tensor a, Tensor b) => Add(a, b);

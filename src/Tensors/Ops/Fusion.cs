@@ -40,6 +40,7 @@ public sealed partial class Tensor
                 throw new ArgumentException($"{op}: factor {m} has shape {w.Shape}, expected (D+1, R, H) = ({dims[m] + 1}, {R}, {H}) for input {z.Shape}, weights {weights.Shape}, bias {bias.Shape}");
         }
         var s = new LowRankFusionShape(B, dims, R, H);
+        if (bias.IsOnGpu) return LowRankFusionGpu(inputs, factors, weights, bias, s);
 
         ReadOnlyMemory<float>[] zd = [.. inputs.Select(t => (ReadOnlyMemory<float>)t.Packed().Memory)];
         ReadOnlyMemory<float>[] wd = [.. factors.Select(t => (ReadOnlyMemory<float>)t.Packed().Memory)];

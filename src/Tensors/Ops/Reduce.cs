@@ -48,6 +48,7 @@ public sealed partial class Tensor
     /// <summary>Sum along <paramref name="axis"/>.</summary>
     public Tensor Sum(int axis, bool keepDim = false)
     {
+        if (IsOnGpu) return SumAxisGpu(axis, keepDim);
         int a = Shape.NormalizeAxis(axis);
         var (outer, n, inner) = Split(a);
         var y = Empty(ReducedShape(a, keepDim)); // SumSimd overwrites every element
@@ -115,6 +116,11 @@ public sealed partial class Tensor
     /// <summary>ArgMax into <paramref name="destination"/> (one index per position of the other axes), allocating nothing.</summary>
     public void ArgMax(int axis, Span<int> destination)
     {
+        if (IsOnGpu)
+        {
+            To(Device.Cpu).ArgMax(axis, destination); // indices end up on the host anyway: one download
+            return;
+        }
         int a = Shape.NormalizeAxis(axis);
         var (outer, n, inner) = Split(a);
         if (n == 0) throw new InvalidOperationException($"argmax along an empty axis {axis} of shape {Shape}");

@@ -89,6 +89,7 @@ public sealed partial class Tensor
     /// <summary>Elements [start, end) along one axis (a view).</summary>
     public Tensor Slice(int axis, int start, int end)
     {
+        if (IsOnGpu) return SliceGpu(axis, start, end);
         int a = Shape.NormalizeAxis(axis);
         var y = new Tensor(Storage, Layout.Slice(a, start, end));
         Shape inShape = Shape;
@@ -120,6 +121,7 @@ public sealed partial class Tensor
     /// </summary>
     public Tensor Contiguous(bool copy = false)
     {
+        if (IsOnGpu) return ContiguousGpu(copy);
         if (IsContiguous && !copy) return this;
         var y = Empty(Shape);
         Kernel((x: this, y), static s => s.x.CopyTo(s.y.Span));
@@ -130,6 +132,7 @@ public sealed partial class Tensor
     public static Tensor Concat(IReadOnlyList<Tensor> parts, int axis)
     {
         if (parts.Count == 0) throw new ArgumentException("concat: no tensors given");
+        if (parts[0].IsOnGpu) return ConcatGpu(parts, axis);
         Shape first = parts[0].Shape;
         int a = first.NormalizeAxis(axis);
         var dims = first.ToArray();

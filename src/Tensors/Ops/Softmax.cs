@@ -87,6 +87,7 @@ public sealed partial class Tensor
         if (labels.Length != rows)
             throw new ArgumentException($"cross_entropy: {labels.Length} labels for logits of shape {logits.Shape}");
         if (rows == 0) throw new ArgumentException("cross_entropy of an empty batch");
+        if (logits.IsOnGpu) return CrossEntropyGpu(logits, labels);
         var labelsCopy = TensorArena.AllocateInts(rows); // the backward needs this step's labels after the caller refills its array
         var probs = Empty(Shape.Of(rows, cols));
         var losses = Empty(Shape.Of(rows));

@@ -14,14 +14,17 @@ using FusionScratch.Tests.Models;
 
 namespace FusionScratch.Tests.Runner;
 
-internal sealed class SpiralsExperiment : IExperiment
+/// <param name="name">The study's name ("spirals"; the GPU run test registers a tiny "spirals-tiny").</param>
+/// <param name="quickPerClass">Training points per class with --quick.</param>
+/// <param name="quickEpochs">Epochs with --quick.</param>
+internal sealed class SpiralsExperiment(string name = "spirals", int quickPerClass = 150, int quickEpochs = 6) : IExperiment
 {
-    public string Name => "spirals";
+    public string Name => name;
     public string Title => "test study: an MLP on two spirals";
 
     public void Run(RunContext ctx)
     {
-        int perClass = ctx.Options.Quick ? 150 : 300;
+        int perClass = ctx.Options.Quick ? quickPerClass : 300;
         var (xTrain, yTrain) = MlpLearnsTests.TwoSpirals(perClass, ctx.SeedFor("train-data"));
         var (xTest, yTest) = MlpLearnsTests.TwoSpirals(perClass / 2, ctx.SeedFor("test-data"));
         var train = new LabeledData(xTrain.ToArray(), yTrain, [2], 2);
@@ -36,7 +39,7 @@ internal sealed class SpiralsExperiment : IExperiment
 
         var model = new Sequential(new Linear(2, 32, new Rng(ctx.SeedFor("init"))), new Tanh(), new Linear(32, 32, new Rng(ctx.SeedFor("init2"))), new Tanh(), new Linear(32, 2, new Rng(ctx.SeedFor("init3"))));
         var opt = new Adam(model.Parameters(), lr: 0.01f);
-        var options = ctx.TrainOptions("mlp", epochs: ctx.Options.Quick ? 6 : 20, batchSize: 32);
+        var options = ctx.TrainOptions("mlp", epochs: ctx.Options.Quick ? quickEpochs : 20, batchSize: 32);
         var result = ctx.Train("mlp", (o, onEpoch, cancel) => Trainer.Fit(model, opt, train, test, o, onEpoch, cancel), options);
         var prediction = Trainer.Predict(model, test);
         var report = ClassificationReport.From(yTest, prediction.Labels, 2);
