@@ -12,11 +12,18 @@
 using System.CommandLine;
 using FusionScratch.Runner.Commands;
 
+using FusionScratch.Tensors;
+
 namespace FusionScratch.Runner;
 
 public static class Program
 {
-    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Main(string[] args)
+    {
+        int exit = BuildRoot().Parse(args).Invoke();
+        if (KernelProfile.Enabled) Console.Error.Write(KernelProfile.Report()); // FUSION_PROFILE=1
+        return exit;
+    }
 
     /// <summary>--threads: how many threads kernels may use (default: every core).</summary>
     public static readonly Option<int> Threads = new("--threads")

@@ -28,8 +28,13 @@
 //      Threads: forward and input gradient split the N·C planes; the weight gradient splits
 //      channels (each thread owns dw[c] and loops over the batch, so no two threads add into
 //      the same filter). Scratch comes from ArrayPool, rented once per thread per call.
+//   3. Flat  — (DepthwiseConv2d.3.Flat.cs) stride 1 only: the padded plane as one flat row, so
+//      each tap is one offset and small planes (7×7, 14×14) fill whole vectors; the input
+//      gradient is the same correlation with the rotated filter. The tensor op dispatches there
+//      (Forward / BackwardInput / BackwardWeight) and here at other strides.
+//   GPU variants: DepthwiseConv2d.Gpu.cs.
 //
-//   dotnet run --project src/Runner -- kernel depthwise --variant 2
+//   dotnet run -c Release --project src/Runner -- kernel depthwise --variant 2
 
 using System.Buffers;
 using System.Runtime.CompilerServices;

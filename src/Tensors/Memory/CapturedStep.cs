@@ -90,6 +90,7 @@ public sealed class CapturedStep : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_recording is not null) throw new InvalidOperationException("Replay() inside a capture");
+        if (KernelProfile.Enabled) { foreach (IKernelCall call in _calls) call.RunTimed(); return; }
         foreach (IKernelCall call in _calls) call.Run();
     }
 
@@ -114,11 +115,13 @@ public sealed class CapturedStep : IDisposable
     private interface IKernelCall
     {
         void Run();
+        void RunTimed();
     }
 
     private sealed class KernelCall<TState>(TState state, Action<TState> run) : IKernelCall
     {
         public void Run() => run(state);
+        public void RunTimed() => KernelProfile.Run(state, run);
     }
 }
 
@@ -133,7 +136,7 @@ public sealed partial class Tensor
     /// </summary>
     internal static void Kernel<TState>(TState state, Action<TState> run)
     {
-        run(state);
+        KernelProfile.Run(state, run);
         CapturedStep.Recording?.Add(state, run);
     }
 

@@ -2,7 +2,7 @@
 // global average pooling and batch normalisation, each forward dispatch with its backward rule.
 //
 // Kernels: Conv2d → Conv2dKernels.*Im2Col (every FLOP in the GEMM), DepthwiseConv2d →
-// DepthwiseConv2dKernels.*Simd, pooling → PoolKernels.*Simd, BatchNorm2d → BatchNorm2dKernels.*Simd.
+// DepthwiseConv2dKernels.Forward/Backward* (variant 3 Flat at stride 1, else 2 Simd), pooling → PoolKernels.*Simd, BatchNorm2d → BatchNorm2dKernels.*Simd.
 //
 // Backward rules compute only what is asked for: a convolution whose input does not require
 // grad (the first layer of a network, fed with data) skips the input gradient — a whole GEMM +
@@ -110,7 +110,7 @@ public sealed partial class Tensor
         Tensor? bc = bias?.Packed();
         var y = Uninitialized(s.N, C, s.P, s.Q);
         Kernel((x: xc, w: wc, b: bc, s, y), static k =>
-            DepthwiseConv2dKernels.ForwardSimd(k.x.Span, k.w.Span, SpanOrEmpty(k.b), k.s, k.y.Span));
+            DepthwiseConv2dKernels.Forward(k.x.Span, k.w.Span, SpanOrEmpty(k.b), k.s, k.y.Span));
 
         return Record(y, "depthwise_conv2d", bias is null ? [x, w] : [x, w, bias], g =>
         {
@@ -119,14 +119,14 @@ public sealed partial class Tensor
             if (x.RequiresGrad)
             {
                 dx = Uninitialized(x.Shape);
-                Kernel((g: gc, w: wc, s, dx), static k => DepthwiseConv2dKernels.BackwardInputSimd(k.g.Span, k.w.Span, k.s, k.dx.Span));
+                Kernel((g: gc, w: wc, s, dx), static k => DepthwiseConv2dKernels.BackwardInput(k.g.Span, k.w.Span, k.s, k.dx.Span));
             }
             if (bias is not null && bias.RequiresGrad) db = Uninitialized(C);
             if (w.RequiresGrad)
             {
                 dw = Uninitialized(w.Shape);
                 Kernel((x: xc, g: gc, s, dw, db), static k =>
-                    DepthwiseConv2dKernels.BackwardWeightSimd(k.x.Span, k.g.Span, k.s, k.dw.Span, SpanOrEmpty(k.db)));
+                    DepthwiseConv2dKernels.BackwardWeight(k.x.Span, k.g.Span, k.s, k.dw.Span, SpanOrEmpty(k.db)));
             }
             else if (db is not null)
                 Kernel((g: gc, s, db), static k => Conv2dKernels.BiasGradient(k.g.Span, k.s.N, k.s.C, k.s.P * k.s.Q, k.db.Span));

@@ -1,5 +1,6 @@
 // DepthwiseConv2dKernels: naive against the dense naive convolution with a block-diagonal filter
-// (the definition of groups = C), SIMD against naive in all three directions over ragged shapes
+// (the definition of groups = C), SIMD, flat (stride 1) and the dispatcher against naive in all
+// three directions over ragged shapes
 // (odd widths that leave 16-, 8- and scalar-lane tails, stride 1/2/3, pad 0/1/2, 1×1 / 3×3 / 5×5),
 // with planes large enough to cross the threading threshold.
 
@@ -32,39 +33,93 @@ public class DepthwiseConv2dTests
     }
 
     [Theory, MemberData(nameof(RaggedShapes))]
-    public void DepthwiseConv2d_Simd_MatchesNaive(int N, int C, int H, int W, int R, int stride, int pad)
+    public void DepthwiseConv2d_Simd_MatchesNaive(int N, int C, int H, int W, int R, int stride, int pad) =>
+        MatchesNaive(new Conv2dShape(N, C, H, W, C, R, R, stride, pad), DepthwiseConv2dKernels.ForwardSimd,
+            DepthwiseConv2dKernels.BackwardInputSimd, DepthwiseConv2dKernels.BackwardWeightSimd);
+
+    /// <summary>Stride-1 shapes for the flat variant: the MBConv planes (7×7, 14×14), tiny and non-square planes, pads up to the filter size, non-square filters.</summary>
+    public static IEnumerable<object[]> FlatShapes()
     {
-        var s = new Conv2dShape(N, C, H, W, C, R, R, stride, pad);
+        foreach (var (r, s) in new[] { (1, 1), (3, 3), (5, 5), (3, 5), (2, 1) })
+            for (int pad = 0; pad <= Math.Min(r, s); pad++)
+                foreach (var (h, w) in new[] { (7, 7), (1, 1), (2, 3), (14, 14), (5, 19) })
+                    if (h + 2 * pad >= r && w + 2 * pad >= s)
+                        yield return new object[] { 2, 3, h, w, r, s, pad };
+        yield return new object[] { 8, 16, 14, 14, 3, 3, 1 };  // crosses the threading threshold
+        yield return new object[] { 16, 40, 7, 7, 5, 5, 2 };   // threaded, an MBConv stage
+    }
+
+    /// <summary>Variant 3 in every direction it handles; the input gradient with pad ≥ R or S must be refused (the caller then takes variant 2).</summary>
+    [Theory, MemberData(nameof(FlatShapes))]
+    public void DepthwiseConv2d_Flat_MatchesNaive(int N, int C, int H, int W, int R, int S, int pad)
+    {
+        var s = new Conv2dShape(N, C, H, W, C, R, S, 1, pad);
+        bool flatInput = DepthwiseConv2dKernels.FlatInputApplies(s);
+        Assert.Equal(pad < R && pad < S, flatInput);
+        MatchesNaive(s, DepthwiseConv2dKernels.ForwardFlat,
+            flatInput ? DepthwiseConv2dKernels.BackwardInputFlat : DepthwiseConv2dKernels.BackwardInputSimd, DepthwiseConv2dKernels.BackwardWeightFlat);
+        if (!flatInput)
+            Assert.Throws<ArgumentException>(() =>
+                DepthwiseConv2dKernels.BackwardInputFlat(new float[s.OutputLength], new float[C * R * S], s, new float[s.InputLength]));
+    }
+
+    [Fact]
+    public void DepthwiseConv2d_Flat_RefusesStride2()
+    {
+        var s = new Conv2dShape(1, 2, 8, 8, 2, 3, 3, 2, 1);
+        var ex = Assert.Throws<ArgumentException>(() =>
+            DepthwiseConv2dKernels.ForwardFlat(new float[s.InputLength], new float[18], [], s, new float[s.OutputLength]));
+        Assert.Contains("stride 1", ex.Message);
+        Assert.Throws<ArgumentException>(() =>
+            DepthwiseConv2dKernels.BackwardWeightFlat(new float[s.InputLength], new float[s.OutputLength], s, new float[18], []));
+    }
+
+    [Theory, MemberData(nameof(RaggedShapes))]
+    public void DepthwiseConv2d_Dispatch_MatchesNaive(int N, int C, int H, int W, int R, int stride, int pad) =>
+        MatchesNaive(new Conv2dShape(N, C, H, W, C, R, R, stride, pad), DepthwiseConv2dKernels.Forward,
+            DepthwiseConv2dKernels.BackwardInput, DepthwiseConv2dKernels.BackwardWeight);
+
+    private delegate void ForwardKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, in Conv2dShape s, Span<float> y);
+    private delegate void InputKernel(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx);
+    private delegate void WeightKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, in Conv2dShape s, Span<float> dw, Span<float> dBias);
+
+    /// <summary>Forward (with and without bias), input gradient and weight/bias gradients against the naive variant; outputs start as NaN.</summary>
+    private static void MatchesNaive(Conv2dShape s, ForwardKernel forward, InputKernel backwardInput, WeightKernel backwardWeight)
+    {
+        int C = s.C, RS = s.R * s.S;
         var x = Check.Random(s.InputLength, 11);
-        var w = Check.Random(C * R * R, 12);
+        var w = Check.Random(C * RS, 12);
         var b = Check.Random(C, 13);
         var dy = Check.Random(s.OutputLength, 14);
-        float tol = 1e-5f * (R * R + 1);
+        float tol = 1e-5f * (RS + 1);
 
         var y0 = new float[s.OutputLength];
         DepthwiseConv2dKernels.ForwardNaive(x, w, b, s, y0);
         var y1 = Conv2dTests.NaNs(s.OutputLength);
-        DepthwiseConv2dKernels.ForwardSimd(x, w, b, s, y1);
+        forward(x, w, b, s, y1);
         Check.Close(y0, y1, tol, 1e-5f, $"forward {s}");
-        DepthwiseConv2dKernels.ForwardSimd(x, w, [], s, y1);
+        forward(x, w, [], s, y1);
         DepthwiseConv2dKernels.ForwardNaive(x, w, [], s, y0);
         Check.Close(y0, y1, tol, 1e-5f, $"forward without bias {s}");
 
         var dx0 = new float[s.InputLength];
         DepthwiseConv2dKernels.BackwardInputNaive(dy, w, s, dx0);
         var dx1 = Conv2dTests.NaNs(s.InputLength);
-        DepthwiseConv2dKernels.BackwardInputSimd(dy, w, s, dx1);
+        backwardInput(dy, w, s, dx1);
         Check.Close(dx0, dx1, tol, 1e-5f, $"backward input {s}");
 
-        var dw0 = new float[C * R * R];
+        var dw0 = new float[C * RS];
         var db0 = new float[C];
         DepthwiseConv2dKernels.BackwardWeightNaive(x, dy, s, dw0, db0);
-        var dw1 = Conv2dTests.NaNs(C * R * R);
+        var dw1 = Conv2dTests.NaNs(C * RS);
         var db1 = Conv2dTests.NaNs(C);
-        DepthwiseConv2dKernels.BackwardWeightSimd(x, dy, s, dw1, db1);
-        float tolW = 1e-5f * (N * s.P * s.Q + 1);
+        backwardWeight(x, dy, s, dw1, db1);
+        float tolW = 1e-5f * (s.N * s.P * s.Q + 1);
         Check.Close(dw0, dw1, tolW, 1e-5f, $"backward weight {s}");
         Check.Close(db0, db1, tolW, 1e-5f, $"backward bias {s}");
+        var dw2 = Conv2dTests.NaNs(C * RS);
+        backwardWeight(x, dy, s, dw2, []);
+        Check.Close(dw0, dw2, tolW, 1e-5f, $"backward weight without bias {s}");
     }
 
     [Theory]
