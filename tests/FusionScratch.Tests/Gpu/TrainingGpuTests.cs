@@ -160,6 +160,19 @@ public class TrainingGpuTests
     }
 
     [Theory, OnDevice(GpuKind.CpuSimulator), OnDevice(GpuKind.Cuda)]
+    public void SoftmaxLogSoftmaxMax_GpuMatchCpu(GpuKind kind)
+    {
+        // Softmax and log-softmax over the last axis (one input a transposed view, packed on the
+        // device), max over the last and over a middle axis, all with their gradients.
+        static Tensor F(Tensor a, Tensor b) =>
+            (a.Softmax() * b).Sum(-1)
+            + (a.Transpose(0, 1).LogSoftmax().Transpose(0, 1) * b).Max(-1)
+            + a.Max(1).Square().Sum(1, keepDim: true)
+            + b.Max(0, keepDim: true).Sum(-1);
+        CompareOnDevice(kind, F, [2, 3, 5], [2, 3, 5], positiveA: false);
+    }
+
+    [Theory, OnDevice(GpuKind.CpuSimulator), OnDevice(GpuKind.Cuda)]
     public void LowRankFusionOp_GpuMatchesCpu(GpuKind kind)
     {
         var rng = new Rng(9);
