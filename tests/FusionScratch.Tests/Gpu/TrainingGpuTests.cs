@@ -12,6 +12,7 @@
 
 using FusionScratch.Kernels.Gpu;
 using FusionScratch.Models.Backbone;
+using FusionScratch.Models.Fusion;
 using FusionScratch.Models.Nn;
 using FusionScratch.Models.Optim;
 using FusionScratch.Tensors;
@@ -170,6 +171,16 @@ public class TrainingGpuTests
             + a.Max(1).Square().Sum(1, keepDim: true)
             + b.Max(0, keepDim: true).Sum(-1);
         CompareOnDevice(kind, F, [2, 3, 5], [2, 3, 5], positiveA: false);
+    }
+
+    [Theory, OnDevice(GpuKind.CpuSimulator), OnDevice(GpuKind.Cuda)]
+    public void TensorFusionOuterProduct_GpuMatchesCpu(GpuKind kind)
+    {
+        // TFN's [z_0,1] ⊗ [z_1,1] ⊗ [z_2,1] per row: concat with a constant column made on the
+        // input's device, broadcast products, reshapes; with gradients for every modality.
+        var rng = new Rng(10);
+        Tensor[] inputs = [Tensor.Randn(new Shape(2, 2), rng), Tensor.Randn(new Shape(2, 1), rng), Tensor.Randn(new Shape(2, 3), rng)];
+        CompareOnDevice(kind, t => TensorFusion.OuterProduct(t).Square().Sum(), inputs);
     }
 
     [Theory, OnDevice(GpuKind.CpuSimulator), OnDevice(GpuKind.Cuda)]
