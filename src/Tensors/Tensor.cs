@@ -85,7 +85,7 @@ public sealed partial class Tensor
     /// <summary>The CPU array behind this tensor (the seam the GPU backend extends).</summary>
     internal float[] CpuArray => Storage is CpuStorage cpu
         ? cpu.Data
-        : throw new NotSupportedException($"this op has no GPU version yet and needs the tensor on the CPU, but it is on {Device}; call To(Device.Cpu)");
+        : throw new NotSupportedException($"this reads the tensor's values on the host (Span, the element indexer, or a CPU-only path), but the tensor is on {Device}; call To(Device.Cpu) first");
 
     /// <summary>The elements in row-major order: a span over storage when contiguous, a gathered copy otherwise.</summary>
     internal ReadOnlySpan<float> ReadContiguous() => Packed().Span;

@@ -1,5 +1,6 @@
 // Conv2d variant 4 — Gpu: variant 2's lowering (im2col + GEMM, col2im for the input gradient) on
-// the device, with MatMul variant 6 (MatMul.6.GpuTiled.cs) doing every multiply-add.
+// the device, with MatMulKernels.GpuGemm (variant 7, MatMul.7.GpuRegisterBlocked.cs) doing every
+// multiply-add.
 //
 // Shapes as in Conv2d.1.Naive.cs (x (N,C,H,W), w (K,C,R,S), y (N,K,P,Q); CRS = C·R·S, PQ = P·Q).
 // Per image n, with col the (CRS, PQ) unfolded patches of x[n]:
@@ -18,7 +19,7 @@
 //               its pixel and adds their col entries. No two threads write the same address, so no
 //               atomics and a fixed summation order (deterministic, unlike a scatter with
 //               atomicAdd). Registers only.
-//   GEMMs       shared-memory 16×16 tiles (see MatMul.6.GpuTiled.cs).
+//   GEMMs       shared-memory tiles and 4×4 register blocks (see MatMul.7.GpuRegisterBlocked.cs).
 //   bias        one thread per y element (bias[k] is reused by PQ neighbours: cache hits).
 //   bias grad   one group of 128 threads per k, register partials + shared-memory tree
 //               (Gpu/GroupReduce.cs).
@@ -56,7 +57,7 @@ public static partial class Conv2dKernels
         for (int n = 0; n < s.N; n++)
         {
             Im2ColGpu(acc, x.SubView(n * CHW, CHW), s, col.View);
-            MatMulKernels.GpuTiled(acc, w, false, col.View, false, s.K, PQ, CRS, 1f, 0f, y.SubView(n * KPQ, KPQ));
+            MatMulKernels.GpuGemm(acc, w, false, col.View, false, s.K, PQ, CRS, 1f, 0f, y.SubView(n * KPQ, KPQ));
         }
         if (bias.Length > 0 && s.N > 0)
         {
@@ -78,7 +79,7 @@ public static partial class Conv2dKernels
         for (int n = 0; n < s.N; n++)
         {
             // w is stored (K, CRS): transA makes it (CRS, K).
-            MatMulKernels.GpuTiled(acc, w, true, dy.SubView(n * KPQ, KPQ), false, CRS, PQ, s.K, 1f, 0f, col.View);
+            MatMulKernels.GpuGemm(acc, w, true, dy.SubView(n * KPQ, KPQ), false, CRS, PQ, s.K, 1f, 0f, col.View);
             Col2ImGpu(acc, col.View, s, dx.SubView(n * CHW, CHW));
         }
         acc.DefaultStream.Synchronize();
@@ -99,7 +100,7 @@ public static partial class Conv2dKernels
         {
             Im2ColGpu(acc, x.SubView(n * CHW, CHW), s, col.View);
             // dw (K, CRS) = dy[n] (K, PQ) · colᵀ; images after the first accumulate (beta = 1).
-            MatMulKernels.GpuTiled(acc, dy.SubView(n * KPQ, KPQ), false, col.View, true, s.K, CRS, PQ, 1f, n == 0 ? 0f : 1f, dw);
+            MatMulKernels.GpuGemm(acc, dy.SubView(n * KPQ, KPQ), false, col.View, true, s.K, CRS, PQ, 1f, n == 0 ? 0f : 1f, dw);
         }
         if (dBias.Length > 0) ChannelSumGpu(acc, dy, s.N, s.K, PQ, dBias);
         acc.DefaultStream.Synchronize();
@@ -143,38 +144,26 @@ public static partial class Conv2dKernels
 
     // ------------------------------------------------------------------ host-span wrappers (tests, benchmarks)
 
-    /// <summary>ForwardGpu on host spans: upload, run, download.</summary>
+    /// <summary>ForwardGpu on host spans: upload, run, download (<see cref="GpuLaunch.RoundTrip"/>).</summary>
     public static void ForwardGpu(Accelerator acc, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, in Conv2dShape s, Span<float> y)
     {
         s.CheckForward(x.Length, w.Length, bias.Length, y.Length);
-        using var dx = GpuLaunch.Upload(acc, x);
-        using var dw = GpuLaunch.Upload(acc, w);
-        using var db = GpuLaunch.Upload(acc, bias);
-        using var dy = GpuLaunch.Zeros(acc, y.Length);
-        ForwardGpu(acc, dx.View.SubView(0, x.Length), dw.View.SubView(0, w.Length), db.View.SubView(0, bias.Length), s, dy.View.SubView(0, y.Length));
-        GpuLaunch.Download(dy.View, y);
+        var shape = s;
+        GpuLaunch.RoundTrip(acc, x, w, bias, y, default, (dx, dw, db, dy, _) => ForwardGpu(acc, dx, dw, db, shape, dy));
     }
 
     /// <summary>BackwardInputGpu on host spans: upload, run, download.</summary>
     public static void BackwardInputGpu(Accelerator acc, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx)
     {
-        using var ddy = GpuLaunch.Upload(acc, dy);
-        using var dw = GpuLaunch.Upload(acc, w);
-        using var ddx = GpuLaunch.Zeros(acc, dx.Length);
-        BackwardInputGpu(acc, ddy.View.SubView(0, dy.Length), dw.View.SubView(0, w.Length), s, ddx.View.SubView(0, dx.Length));
-        GpuLaunch.Download(ddx.View, dx);
+        var shape = s;
+        GpuLaunch.RoundTrip(acc, dy, w, default, dx, default, (ddy, dw, _, ddx, _) => BackwardInputGpu(acc, ddy, dw, shape, ddx));
     }
 
     /// <summary>BackwardWeightGpu on host spans: upload, run, download (dBias may be empty).</summary>
     public static void BackwardWeightGpu(Accelerator acc, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, in Conv2dShape s, Span<float> dw, Span<float> dBias)
     {
-        using var dx = GpuLaunch.Upload(acc, x);
-        using var ddy = GpuLaunch.Upload(acc, dy);
-        using var ddw = GpuLaunch.Zeros(acc, dw.Length);
-        using var ddb = GpuLaunch.Zeros(acc, dBias.Length);
-        BackwardWeightGpu(acc, dx.View.SubView(0, x.Length), ddy.View.SubView(0, dy.Length), s, ddw.View.SubView(0, dw.Length), ddb.View.SubView(0, dBias.Length));
-        GpuLaunch.Download(ddw.View, dw);
-        GpuLaunch.Download(ddb.View, dBias);
+        var shape = s;
+        GpuLaunch.RoundTrip(acc, x, dy, default, dw, dBias, (dx, ddy, _, ddw, ddb) => BackwardWeightGpu(acc, dx, ddy, shape, ddw, ddb));
     }
 
     // ------------------------------------------------------------------ kernels

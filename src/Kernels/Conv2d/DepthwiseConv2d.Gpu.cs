@@ -57,37 +57,25 @@ public static partial class DepthwiseConv2dKernels
         if (dBias.Length > 0) Conv2dKernels.ChannelSumGpu(acc, dy, s.N, s.C, s.P * s.Q, dBias);
     }
 
-    /// <summary>ForwardGpu on host spans: upload, run, download.</summary>
+    /// <summary>ForwardGpu on host spans: upload, run, download (<see cref="GpuLaunch.RoundTrip"/>).</summary>
     public static void ForwardGpu(Accelerator acc, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, in Conv2dShape s, Span<float> y)
     {
-        using var dx = GpuLaunch.Upload(acc, x);
-        using var dw = GpuLaunch.Upload(acc, w);
-        using var db = GpuLaunch.Upload(acc, bias);
-        using var dy = GpuLaunch.Zeros(acc, y.Length);
-        ForwardGpu(acc, dx.View.SubView(0, x.Length), dw.View.SubView(0, w.Length), db.View.SubView(0, bias.Length), s, dy.View.SubView(0, y.Length));
-        GpuLaunch.Download(dy.View, y);
+        var shape = s;
+        GpuLaunch.RoundTrip(acc, x, w, bias, y, default, (dx, dw, db, dy, _) => ForwardGpu(acc, dx, dw, db, shape, dy));
     }
 
     /// <summary>BackwardInputGpu on host spans: upload, run, download.</summary>
     public static void BackwardInputGpu(Accelerator acc, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, in Conv2dShape s, Span<float> dx)
     {
-        using var ddy = GpuLaunch.Upload(acc, dy);
-        using var dw = GpuLaunch.Upload(acc, w);
-        using var ddx = GpuLaunch.Zeros(acc, dx.Length);
-        BackwardInputGpu(acc, ddy.View.SubView(0, dy.Length), dw.View.SubView(0, w.Length), s, ddx.View.SubView(0, dx.Length));
-        GpuLaunch.Download(ddx.View, dx);
+        var shape = s;
+        GpuLaunch.RoundTrip(acc, dy, w, default, dx, default, (ddy, dw, _, ddx, _) => BackwardInputGpu(acc, ddy, dw, shape, ddx));
     }
 
     /// <summary>BackwardWeightGpu on host spans: upload, run, download (dBias may be empty).</summary>
     public static void BackwardWeightGpu(Accelerator acc, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, in Conv2dShape s, Span<float> dw, Span<float> dBias)
     {
-        using var dx = GpuLaunch.Upload(acc, x);
-        using var ddy = GpuLaunch.Upload(acc, dy);
-        using var ddw = GpuLaunch.Zeros(acc, dw.Length);
-        using var ddb = GpuLaunch.Zeros(acc, dBias.Length);
-        BackwardWeightGpu(acc, dx.View.SubView(0, x.Length), ddy.View.SubView(0, dy.Length), s, ddw.View.SubView(0, dw.Length), ddb.View.SubView(0, dBias.Length));
-        GpuLaunch.Download(ddw.View, dw);
-        GpuLaunch.Download(ddb.View, dBias);
+        var shape = s;
+        GpuLaunch.RoundTrip(acc, x, dy, default, dw, dBias, (dx, ddy, _, ddw, ddb) => BackwardWeightGpu(acc, dx, ddy, shape, ddw, ddb));
     }
 
     // i = ((n·C + c)·P + p)·Q + q.

@@ -1,12 +1,12 @@
 // Low-rank multimodal fusion, variant 3 — Gpu: variant 2's plan (every multiply-add in a GEMM,
-// the rest in elementwise passes) on the device, with MatMul.6.GpuTiled.cs for the GEMMs.
+// the rest in elementwise passes) on the device, with MatMulKernels.GpuGemm (MatMul.7.GpuRegisterBlocked.cs) for the GEMMs.
 // Formulas and letters as in LowRankFusion.cs (B, M modalities, D_m, R, H; RH = R·H).
 //
 // The M projections live in ONE device buffer, proj (M, B, RH), so the elementwise kernels take a
 // single view and index modality m at m·B·RH (a kernel cannot take an array of views).
 // Forward:
 //   proj_m ← the 1's row W_m[D_m] repeated on every row      (one thread per element)
-//   proj_m += z_m · W_m[:D_m]                                 (tiled GEMM, beta = 1)
+//   proj_m += z_m · W_m[:D_m]                                 (GEMM, beta = 1)            
 //   y[b,h] = bias[h] + Σ_r w[r]·Π_m proj_m[b, r·H + h]        (one thread per (b, h): R·M
 //                                                              products in registers)
 // Backward, from dy (B, H):
@@ -15,7 +15,7 @@
 //   dP_m[b,r,h] = w[r]·dy[b,h]·Π_{m'≠m} proj_m'               (one thread per element; a scratch
 //                                                              (B, RH) reused for every m)
 //   dW_m[:D_m] = z_mᵀ·dP_m (GEMM, transA);  dW_m[D_m] = Σ_b dP_m (SumGpu);  dz_m = dP_m·W_m[:D_m]ᵀ (GEMM, transB)
-// Memory hierarchy: the GEMMs use shared-memory tiles; the elementwise passes read proj from
+// Memory hierarchy: the GEMMs use shared-memory tiles and register blocks; the elementwise passes read proj from
 // global memory once per modality and keep products in registers; dw's reduction uses shared
 // memory. The exclusive product Π_{m'≠m} is recomputed per m (M is 2–3 here), not divided out, so
 // a zero projection is harmless, as on the CPU.
@@ -49,7 +49,7 @@ public static partial class LowRankFusionKernels
             var pm = projections.SubView((long)m * B * RH, (long)B * RH);
             repeat(B * RH, factors[m].SubView((long)D * RH, RH), pm, RH);
             if (D > 0)
-                MatMulKernels.GpuTiled(acc, z[m], false, factors[m], false, B, RH, D, 1f, 1f, pm);
+                MatMulKernels.GpuGemm(acc, z[m], false, factors[m], false, B, RH, D, 1f, 1f, pm);
         }
         var combine = GpuLaunch.Kernel(acc, CombineKernel,
             static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GpuLmfArgs>(CombineKernel));
@@ -85,11 +85,11 @@ public static partial class LowRankFusionKernels
             exclusive(B * RH, dy, projections, weights, dpView, new GpuLmfArgs(s, m));
             if (dFactors[m].Length > 0)
             {
-                if (D > 0) MatMulKernels.GpuTiled(acc, z[m], true, dpView, false, D, RH, B, 1f, 0f, dFactors[m]);
+                if (D > 0) MatMulKernels.GpuGemm(acc, z[m], true, dpView, false, D, RH, B, 1f, 0f, dFactors[m]);
                 ReduceKernels.SumGpu(acc, dpView, 1, B, RH, dFactors[m].SubView((long)D * RH, RH));
             }
             if (dz[m].Length > 0 && D > 0)
-                MatMulKernels.GpuTiled(acc, dpView, false, factors[m], true, B, D, RH, 1f, 0f, dz[m]);
+                MatMulKernels.GpuGemm(acc, dpView, false, factors[m], true, B, D, RH, 1f, 0f, dz[m]);
         }
         if (B == 0)
             for (int m = 0; m < s.M; m++)

@@ -5,6 +5,8 @@
 //   milliseconds; the launch itself is cheap. The cache is keyed by (accelerator, method), so a
 //   generic kernel instantiated for Relu and for Exp gets two entries.
 // - Upload / Download: explicit host↔device copies (the only places data crosses the bus).
+// - RoundTrip: what every host-span overload of a kernel does (upload the inputs and the outputs'
+//   current contents, run the device-view version, download the outputs), written once.
 // - GroupsFor: how many groups of a given size cover n items (ceiling division).
 //
 // Launches go on the accelerator's default stream and are asynchronous; a caller that reads the
@@ -65,6 +67,29 @@ public static class GpuLaunch
         var stream = source.GetAccelerator().DefaultStream;
         source.CopyToCPU(stream, host);
         stream.Synchronize(); // the host reads `host` next: make sure the copy has landed
+    }
+
+    /// <summary>A device-view kernel call for <see cref="RoundTrip"/>: up to three inputs and two outputs (unused ones are empty views).</summary>
+    public delegate void DeviceCall(ArrayView<float> in0, ArrayView<float> in1, ArrayView<float> in2, ArrayView<float> out0, ArrayView<float> out1);
+
+    /// <summary>
+    /// The host-span overload of a GPU kernel, for tests and benchmarks: uploads the inputs and the
+    /// outputs' current contents (so a kernel that reads its output, as GEMM with beta ≠ 0 does,
+    /// sees it), runs <paramref name="call"/> on views of exactly those lengths, downloads the
+    /// outputs. Pass an empty span for an unused slot; it arrives as an empty view.
+    /// </summary>
+    public static void RoundTrip(Accelerator accelerator, ReadOnlySpan<float> in0, ReadOnlySpan<float> in1, ReadOnlySpan<float> in2,
+        Span<float> out0, Span<float> out1, DeviceCall call)
+    {
+        using var d0 = Upload(accelerator, in0);
+        using var d1 = Upload(accelerator, in1);
+        using var d2 = Upload(accelerator, in2);
+        using var o0 = Upload(accelerator, out0);
+        using var o1 = Upload(accelerator, out1);
+        call(d0.View.SubView(0, in0.Length), d1.View.SubView(0, in1.Length), d2.View.SubView(0, in2.Length),
+            o0.View.SubView(0, out0.Length), o1.View.SubView(0, out1.Length));
+        Download(o0.View, out0);
+        Download(o1.View, out1);
     }
 
     /// <summary>Number of groups of <paramref name="groupSize"/> threads that cover <paramref name="n"/> items.</summary>

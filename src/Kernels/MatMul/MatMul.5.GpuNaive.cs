@@ -48,6 +48,10 @@ public readonly struct GpuGemmArgs
     }
 }
 
+/// <summary>The signature every GPU GEMM variant shares on device views (variants 5–7).</summary>
+public delegate void GpuGemmKernel(Accelerator accelerator, ArrayView<float> a, bool transA, ArrayView<float> b, bool transB,
+    int M, int N, int K, float alpha, float beta, ArrayView<float> c);
+
 public static partial class MatMulKernels
 {
     /// <summary>
@@ -67,19 +71,20 @@ public static partial class MatMulKernels
 
     /// <summary>
     /// <see cref="GpuNaive(Accelerator, ArrayView{float}, bool, ArrayView{float}, bool, int, int, int, float, float, ArrayView{float})"/>
-    /// on host spans: uploads a, b (and c when beta ≠ 0), runs, downloads c. For tests and the
-    /// `bench gemm --device gpu`; tensors on the device call the ArrayView overload and keep data resident.
+    /// on host spans: uploads a, b and c, runs, downloads c. For tests and `bench gemm --device gpu`;
+    /// tensors on the device call the ArrayView overload and keep data resident.
     /// </summary>
     public static void GpuNaive(Accelerator accelerator, ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
         int M, int N, int K, float alpha, float beta, Span<float> c)
+        => GpuOnHost(accelerator, a, transA, b, transB, M, N, K, alpha, beta, c, GpuNaive);
+
+    /// <summary>Runs a device GEMM variant on host spans: checks the shapes, uploads a, b and c, runs, downloads c.</summary>
+    internal static void GpuOnHost(Accelerator accelerator, ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
+        int M, int N, int K, float alpha, float beta, Span<float> c, GpuGemmKernel gemm)
     {
         CheckGemm(a.Length, transA, b.Length, transB, M, N, K, c.Length);
-        using var da = GpuLaunch.Upload(accelerator, a);
-        using var db = GpuLaunch.Upload(accelerator, b);
-        using var dc = GpuLaunch.Upload(accelerator, c);
-        GpuNaive(accelerator, da.View.SubView(0, a.Length), transA, db.View.SubView(0, b.Length), transB, M, N, K, alpha, beta,
-            dc.View.SubView(0, c.Length));
-        GpuLaunch.Download(dc.View, c);
+        GpuLaunch.RoundTrip(accelerator, a, b, default, c, default,
+            (da, db, _, dc, _) => gemm(accelerator, da, transA, db, transB, M, N, K, alpha, beta, dc));
     }
 
     // Device views may be longer than the matrix (buffers are at least one element): only "too

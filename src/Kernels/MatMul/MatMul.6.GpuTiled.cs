@@ -22,9 +22,11 @@
 // the multiply, makes sure nobody is still reading the tile when the next iteration overwrites it.
 // Every thread must reach every barrier, so no thread returns early (edge threads load zeros).
 //
-// Not yet here (the next variant): register blocking (each thread computing a 4×4 or 8×8 block of C
-// from a larger shared tile), vectorised loads, double buffering. The 4096³ target against cuBLAS
-// needs those; this variant is the readable step between naive and fast.
+// Next: variant 7 (MatMul.7.GpuRegisterBlocked.cs) gives each thread a 4×4 block of C in registers
+// from 64×64 tiles, so each value read from shared memory feeds 4 FMAs instead of 1, and each value
+// loaded from global memory 64 instead of 16; it is what the device ops run (MatMulKernels.GpuGemm).
+// This variant stays as the readable step between naive and register-blocked. Vectorised loads,
+// double buffering and 8×8 blocks are still to write (see variant 7's header).
 //
 //   dotnet test FusionScratch.sln -c Release --filter FullyQualifiedName~MatMulGpu   (not yet in `fusion kernel`)
 //   dotnet run -c Release --project src/Runner -- bench gemm --device gpu
@@ -59,15 +61,7 @@ public static partial class MatMulKernels
     /// <summary>The tiled GEMM on host spans (upload, run, download), for tests and benchmarks.</summary>
     public static void GpuTiled(Accelerator accelerator, ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB,
         int M, int N, int K, float alpha, float beta, Span<float> c)
-    {
-        CheckGemm(a.Length, transA, b.Length, transB, M, N, K, c.Length);
-        using var da = GpuLaunch.Upload(accelerator, a);
-        using var db = GpuLaunch.Upload(accelerator, b);
-        using var dc = GpuLaunch.Upload(accelerator, c);
-        GpuTiled(accelerator, da.View.SubView(0, a.Length), transA, db.View.SubView(0, b.Length), transB, M, N, K, alpha, beta,
-            dc.View.SubView(0, c.Length));
-        GpuLaunch.Download(dc.View, c);
-    }
+        => GpuOnHost(accelerator, a, transA, b, transB, M, N, K, alpha, beta, c, GpuTiled);
 
     private static void GpuTiledKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GpuGemmArgs s)
     {

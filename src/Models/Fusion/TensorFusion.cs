@@ -81,7 +81,7 @@ public sealed class TensorFusion : FusionLayer
         Tensor? outer = null;
         foreach (Tensor z in inputs)
         {
-            var extended = Tensor.Concat([z, Tensor.Ones(B, 1)], 1);
+            var extended = Tensor.Concat([z, Tensor.Ones(B, 1).To(z.Device)], 1); // the constant 1, on z's device
             outer = outer is null ? extended : (outer.Unsqueeze(2) * extended.Unsqueeze(1)).Reshape(B, -1);
         }
         return outer!;

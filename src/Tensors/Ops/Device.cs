@@ -8,8 +8,9 @@
 //
 // This file holds the device plumbing (To, views, packing, gradient accumulation) and MatMul's GPU
 // half; the other ops' GPU halves are in Ops/Gpu/*.Gpu.cs, one file per op family, each entered by
-// one dispatch line at the top of the public op. An op with no GPU half throws
-// NotSupportedException for a tensor on the GPU (through CpuArray), naming To(Device.Cpu).
+// one dispatch line at the top of the public op. Every public op has a GPU half; host-only access
+// (Span, the element indexer) to a GPU tensor throws NotSupportedException (through CpuArray),
+// naming To(Device.Cpu).
 // Non-contiguous GPU inputs (transposes, expands, slices) are packed by the strided-gather kernel
 // (GpuPacked) before a kernel reads them, as ReadContiguous does on the CPU.
 
@@ -127,7 +128,7 @@ public sealed partial class Tensor
 
     // ---- GPU halves of ops ---------------------------------------------------------------
 
-    /// <summary>MatMul on the GPU: op(a)·op(b) with the tiled kernel (shapes already checked).</summary>
+    /// <summary>MatMul on the GPU: op(a)·op(b) with MatMulKernels.GpuGemm, the register-blocked kernel (shapes already checked).</summary>
     private static Tensor MatMulGpu(Tensor a, Tensor b, bool transposeA, bool transposeB, int M, int N, int K)
     {
         var acc = a.GpuAccelerator;
@@ -136,7 +137,7 @@ public sealed partial class Tensor
         ArrayView<float> av = GemmOperandGpu(a, transposeA, out bool aT);
         ArrayView<float> bv = GemmOperandGpu(b, transposeB, out bool bT);
         var c = EmptyOn(a.Device, Shape.Of(M, N));
-        MatMulKernels.GpuTiled(acc, av, aT, bv, bT, M, N, K, 1f, 0f, c.GpuView());
+        MatMulKernels.GpuGemm(acc, av, aT, bv, bT, M, N, K, 1f, 0f, c.GpuView());
         return c;
     }
 

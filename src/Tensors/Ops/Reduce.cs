@@ -82,6 +82,7 @@ public sealed partial class Tensor
         int a = Shape.NormalizeAxis(axis);
         var (outer, n, inner) = Split(a);
         if (n == 0) throw new InvalidOperationException($"max along an empty axis {axis} of shape {Shape}");
+        if (IsOnGpu) return MaxAxisGpu(a, keepDim);
         var x = Packed();
         var y = Empty(ReducedShape(a, keepDim)); // MaxSimd overwrites every element
         Kernel((x, outer, n, inner, y), static s => ReduceKernels.MaxSimd(s.x.Span, s.outer, s.n, s.inner, s.y.Span));

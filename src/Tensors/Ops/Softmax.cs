@@ -31,6 +31,7 @@ public sealed partial class Tensor
     {
         CheckLastAxis(this, axis, "softmax");
         var (rows, cols) = LastAxisRows("softmax");
+        if (IsOnGpu) return SoftmaxGpu(rows, cols, log: false);
         var y = Empty(Shape);
         Kernel((x: Packed(), rows, cols, y), static s => SoftmaxKernels.SoftmaxSimd(s.x.Span, s.rows, s.cols, s.y.Span));
         return Record(y, "softmax", [this], g =>
@@ -46,6 +47,7 @@ public sealed partial class Tensor
     {
         CheckLastAxis(this, axis, "log_softmax");
         var (rows, cols) = LastAxisRows("log_softmax");
+        if (IsOnGpu) return SoftmaxGpu(rows, cols, log: true);
         var y = Empty(Shape);
         Kernel((x: Packed(), rows, cols, y), static s => SoftmaxKernels.LogSoftmaxSimd(s.x.Span, s.rows, s.cols, s.y.Span));
         return Record(y, "log_softmax", [this], g =>

@@ -1,6 +1,8 @@
-// GPU GEMM variants (5 GpuNaive, 6 GpuTiled) against MatMulKernels.Naive on the CPU: ragged
-// shapes that are not multiples of the 16×16 tile, all four transpose cases, alpha/beta pairs
-// including beta = 0 over a NaN-filled C. Sizes stay ≤ 64: the CPU simulator is slow.
+// GPU GEMM variants (5 GpuNaive, 6 GpuTiled, 7 GpuRegisterBlocked) against MatMulKernels.Naive on
+// the CPU: ragged shapes that are not multiples of the 16×16 tile, the 64×64 block or the K step
+// of 16, all four transpose cases, alpha/beta pairs including beta = 0 over a NaN-filled C. Sizes
+// stay about 64: the CPU simulator is slow. The register-blocked kernel also gets shapes past one
+// 64×64 block (several groups, a ragged second block) in M and in N.
 
 using FusionScratch.Kernels;
 using FusionScratch.Kernels.Gpu;
@@ -26,11 +28,17 @@ public class MatMulGpuTests
     [Theory, OnDevice(GpuKind.CpuSimulator), OnDevice(GpuKind.Cuda)]
     public void MatMul_GpuTiled_MatchesNaive(GpuKind device) => CheckAll(device, MatMulKernels.GpuTiled);
 
-    private static void CheckAll(GpuKind device, HostGemm gemm)
+    [Theory, OnDevice(GpuKind.CpuSimulator), OnDevice(GpuKind.Cuda)]
+    public void MatMul_GpuRegisterBlocked_MatchesNaive(GpuKind device) =>
+        CheckAll(device, MatMulKernels.GpuRegisterBlocked, [.. Shapes, (65, 3, 17), (2, 70, 33)]);
+
+    private static void CheckAll(GpuKind device, HostGemm gemm) => CheckAll(device, gemm, Shapes);
+
+    private static void CheckAll(GpuKind device, HostGemm gemm, (int M, int N, int K)[] shapes)
     {
         var acc = Accelerators.Get(device);
         int seed = 0;
-        foreach (var (M, N, K) in Shapes)
+        foreach (var (M, N, K) in shapes)
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
                     {

@@ -12,6 +12,7 @@
 
 using FusionScratch.Kernels.Gpu;
 using FusionScratch.Models.Backbone;
+using FusionScratch.Models.Fusion;
 using FusionScratch.Models.Nn;
 using FusionScratch.Models.Optim;
 using FusionScratch.Tensors;
@@ -157,6 +158,29 @@ public class TrainingGpuTests
         static Tensor F(Tensor a, Tensor b) =>
             Tensor.Concat([a.Slice(2, 1, 4), b.Reshape(2, 3, 2).Permute(0, 2, 1).Contiguous().Permute(0, 2, 1)], 2).Square();
         CompareOnDevice(kind, F, [2, 3, 5], [6, 2], positiveA: false);
+    }
+
+    [Theory, OnDevice(GpuKind.CpuSimulator), OnDevice(GpuKind.Cuda)]
+    public void SoftmaxLogSoftmaxMax_GpuMatchCpu(GpuKind kind)
+    {
+        // Softmax and log-softmax over the last axis (one input a transposed view, packed on the
+        // device), max over the last and over a middle axis, all with their gradients.
+        static Tensor F(Tensor a, Tensor b) =>
+            (a.Softmax() * b).Sum(-1)
+            + (a.Transpose(0, 1).LogSoftmax().Transpose(0, 1) * b).Max(-1)
+            + a.Max(1).Square().Sum(1, keepDim: true)
+            + b.Max(0, keepDim: true).Sum(-1);
+        CompareOnDevice(kind, F, [2, 3, 5], [2, 3, 5], positiveA: false);
+    }
+
+    [Theory, OnDevice(GpuKind.CpuSimulator), OnDevice(GpuKind.Cuda)]
+    public void TensorFusionOuterProduct_GpuMatchesCpu(GpuKind kind)
+    {
+        // TFN's [z_0,1] ⊗ [z_1,1] ⊗ [z_2,1] per row: concat with a constant column made on the
+        // input's device, broadcast products, reshapes; with gradients for every modality.
+        var rng = new Rng(10);
+        Tensor[] inputs = [Tensor.Randn(new Shape(2, 2), rng), Tensor.Randn(new Shape(2, 1), rng), Tensor.Randn(new Shape(2, 3), rng)];
+        CompareOnDevice(kind, t => TensorFusion.OuterProduct(t).Square().Sum(), inputs);
     }
 
     [Theory, OnDevice(GpuKind.CpuSimulator), OnDevice(GpuKind.Cuda)]

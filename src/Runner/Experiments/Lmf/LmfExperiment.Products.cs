@@ -40,7 +40,7 @@ public sealed partial class LmfExperiment
             var task = ProductTask.Build(images, new ProductTaskOptions
             {
                 CatalogSeed = ctx.SeedFor("catalog"), SplitSeed = ctx.SeedFor($"products-split{seed}"), ImageSeed = ctx.SeedFor($"products-cnn{seed}"),
-                MaxTrain = pc.MaxTrain, MaxVal = pc.MaxVal, MaxTest = pc.MaxTest, ImageEpochs = pc.ImageEpochs,
+                MaxTrain = pc.MaxTrain, MaxVal = pc.MaxVal, MaxTest = pc.MaxTest, ImageEpochs = pc.ImageEpochs, Device = ctx.TensorDevice,
             }, ctx.Progress.Log, ctx.Cancel);
             first ??= task;
             imageAccuracy.Add(task.ImageTestAccuracy);

@@ -123,7 +123,12 @@ public sealed partial class LmfExperiment : IExperiment
                 var model = LmfModels.Build(v.Kind, dims, 1, new Rng(ctx.SeedFor("init-" + key)), v.Rank);
                 s.Parameters = model.ParameterCount();
                 s.FusionParameters = model.NamedParameters().Where(p => !p.Name.StartsWith("branch")).Sum(p => (long)p.Value.Numel);
-                var options = new TrainOptions { Epochs = config.Epochs, BatchSize = 64, Seed = ctx.SeedFor(key), Patience = config.Patience };
+                // No checkpoints for these many small fits (unlike ctx.TrainOptions), but the run's
+                // --device: on gpu, RegressionTrainer trains the model there and brings it back.
+                var options = new TrainOptions
+                {
+                    Epochs = config.Epochs, BatchSize = 64, Seed = ctx.SeedFor(key), Patience = config.Patience, Device = ctx.TensorDevice,
+                };
                 TrainResult fit;
                 using (var bar = ctx.Progress.Start(key, config.Epochs))
                 {

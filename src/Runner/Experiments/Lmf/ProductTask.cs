@@ -43,6 +43,8 @@ public sealed record ProductTaskOptions
     public int ImageEpochs { get; init; } = 2;
     /// <summary>Vocabulary slots of the name's bag of words.</summary>
     public int TopWords { get; init; } = 300;
+    /// <summary>Where the embedding CNN trains (the run's --device; null: where the model is, the CPU).</summary>
+    public Device? Device { get; init; }
 }
 
 /// <summary>The three modalities of every row of a split, and the two targets.</summary>
@@ -98,7 +100,7 @@ public sealed class ProductTask
         var train = Images(split.Train);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Trainer.Fit(cnn, new Adam(cnn.Parameters(), lr: 2e-3f), train, null,
-            new TrainOptions { Epochs = options.ImageEpochs, BatchSize = 32, Seed = options.ImageSeed }, cancel: cancel);
+            new TrainOptions { Epochs = options.ImageEpochs, BatchSize = 32, Seed = options.ImageSeed, Device = options.Device }, cancel: cancel);
         task.ImageSeconds = clock.Elapsed.TotalSeconds;
         task.ImageTrainRows = train.Count;
         var test = Images(split.Test);

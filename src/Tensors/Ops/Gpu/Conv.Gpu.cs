@@ -1,4 +1,4 @@
-// Convolution-family ops on the GPU: the device halves of Ops/Conv.cs — conv2d (im2col + tiled
+// Convolution-family ops on the GPU: the device halves of Ops/Conv.cs — conv2d (im2col + register-blocked
 // GEMM), depthwise conv2d, max / average / global average pooling and batch norm 2d — each with
 // its backward rule, computing only the gradients asked for, as the CPU rules do.
 // Kernels: Conv2d/Conv2d.4.Gpu.cs, Conv2d/DepthwiseConv2d.Gpu.cs, Pool/Pool.Gpu.cs,

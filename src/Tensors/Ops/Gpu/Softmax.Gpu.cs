@@ -1,7 +1,10 @@
-// Cross-entropy on the GPU: the fused softmax + cross-entropy kernels of Softmax/Softmax.Gpu.cs,
-// with the mean over rows as a device sum (the loss stays on the device; Item() downloads it).
-// Labels are checked on the host (as the CPU op does) and uploaded once per call; the backward
-// keeps the uploaded copy.
+// Softmax, log-softmax and cross-entropy on the GPU: the kernels of Softmax/Softmax.Gpu.cs.
+// Softmax and log-softmax (over the last axis, viewed as rows × cols as on the CPU) keep their
+// output y for the backward rule, which needs nothing else: softmax dx = y·(g − Σ g·y), log-softmax
+// dx = g − e^y·Σ g. Cross-entropy uses the fused softmax + cross-entropy kernels, with the mean
+// over rows as a device sum (the loss stays on the device; Item() downloads it). Labels are
+// checked on the host (as the CPU op does) and uploaded once per call; the backward keeps the
+// uploaded copy.
 
 using FusionScratch.Kernels;
 using FusionScratch.Kernels.Elementwise;
@@ -11,6 +14,23 @@ namespace FusionScratch.Tensors;
 
 public sealed partial class Tensor
 {
+    private Tensor SoftmaxGpu(int rows, int cols, bool log)
+    {
+        var acc = GpuAccelerator;
+        var x = GpuPacked();
+        var y = EmptyOn(Device, Shape);
+        if (log) SoftmaxKernels.LogSoftmaxGpu(acc, x.GpuView(), rows, cols, y.GpuView());
+        else SoftmaxKernels.SoftmaxGpu(acc, x.GpuView(), rows, cols, y.GpuView());
+        return Record(y, log ? "log_softmax" : "softmax", [this], g =>
+        {
+            var dx = EmptyOn(g.Device, y.Shape);
+            var gv = g.GpuPacked().GpuView();
+            if (log) SoftmaxKernels.LogSoftmaxBackwardGpu(acc, y.GpuView(), gv, rows, cols, dx.GpuView());
+            else SoftmaxKernels.SoftmaxBackwardGpu(acc, y.GpuView(), gv, rows, cols, dx.GpuView());
+            return [dx];
+        });
+    }
+
     private static Tensor CrossEntropyGpu(Tensor logits, ReadOnlySpan<int> labels)
     {
         int rows = logits.Shape[0], cols = logits.Shape[1];
