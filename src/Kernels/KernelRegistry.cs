@@ -1,6 +1,7 @@
-// KernelRegistry — op name → its numbered variants, in reading order (llm.c's kernel numbers),
-// with the default the engine dispatches to. `fusion kernel <op> --variant N` runs variant N
-// (or all of them) against variant 1, the naive reference.
+// KernelRegistry — op name → its numbered variants, in reading order (llm.c's kernel numbers).
+// `fusion kernel <op> --variant N` runs variant N (or all of them) against variant 1, the naive
+// reference:
+//   dotnet run -c Release --project src/Runner -- kernel <op> [--variant N]
 //
 // One small record per op family, holding every direction the family's files implement with
 // one shared signature (forward, gradients, sibling ops such as log-softmax). CPU variants only:
@@ -218,6 +219,23 @@ public static class KernelRegistry
     /// <summary>Op names the `kernel` verb knows, in the order `--help` lists them.</summary>
     public static readonly string[] Ops =
         ["matmul", "conv2d", "depthwise", .. Unary.Keys, .. Binary.Keys, "reduce", "softmax", "crossentropy", "pool", "batchnorm", "copy"];
+
+    /// <summary>The variants of <paramref name="op"/> (one of <see cref="Ops"/>), in reading order.</summary>
+    public static IReadOnlyList<IKernelVariant> VariantsOf(string op) => op switch
+    {
+        "matmul" => MatMul,
+        "conv2d" => Conv2d,
+        "depthwise" => Depthwise,
+        "reduce" => Reduce,
+        "softmax" => Softmax,
+        "crossentropy" => CrossEntropy,
+        "pool" => Pool,
+        "batchnorm" => BatchNorm,
+        "copy" => Copy,
+        _ when Unary.TryGetValue(op, out var unary) => unary,
+        _ when Binary.TryGetValue(op, out var binary) => binary,
+        _ => throw new ArgumentException($"unknown op '{op}' (ops: {string.Join(", ", Ops)})", nameof(op)),
+    };
 
     private static IReadOnlyList<UnaryVariant> UnaryVariants<TOp>() where TOp : IUnaryOp =>
     [

@@ -1,7 +1,7 @@
 // fusion — the FusionScratch command line.
 //
 //   fusion info                 machine, SIMD widths, threads
-//   fusion kernel matmul        run the op's variants, check each against the naive one, print GFLOP/s
+//   fusion kernel <op>          run an op's variants (matmul, conv2d, relu, reduce, …), check each against the naive one, print GFLOP/s or GB/s
 //   fusion bench gemm [--json]  time a workload; bench/peers/compare.py sets it beside NumPy/PyTorch
 //   fusion run <experiment>     a study (customers, products, mkl, lmf, all): results.json, report.md, plots
 //

@@ -23,7 +23,7 @@
 //                its own dW partial, added in a fixed order. (Conv2d.3.ImageParallel.cs)
 //   DepthwiseConv2d.cs — groups = C, one R×S filter per channel, a direct SIMD kernel.
 //
-//   dotnet run --project src/Runner -- kernel conv2d --variant 1
+//   dotnet run -c Release --project src/Runner -- kernel conv2d --variant 1
 
 namespace FusionScratch.Kernels;
 

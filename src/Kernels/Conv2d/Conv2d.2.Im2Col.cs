@@ -52,7 +52,7 @@
 // Not done here: the weight gradient needs col again in backward, and this variant recomputes it
 // (im2col is O(CRS·PQ) copies against O(K·CRS·PQ) FLOPs) rather than keeping N columns alive.
 //
-//   dotnet run --project src/Runner -- kernel conv2d --variant 2
+//   dotnet run -c Release --project src/Runner -- kernel conv2d --variant 2
 
 using System.Buffers;
 using System.Runtime.CompilerServices;

@@ -28,7 +28,8 @@
 //     fewer image groups than threads (a batch of one: the GEMM is the only parallelism left),
 //     or when the whole pass is too small to pay for a hand-off.
 //
-//   dotnet run --project src/Runner -- bench conv --threads 2
+//   dotnet run -c Release --project src/Runner -- kernel conv2d --variant 3
+//   dotnet run -c Release --project src/Runner -- bench conv --threads 2
 
 using System.Buffers;
 using FusionScratch.Kernels.Elementwise;

@@ -9,7 +9,7 @@
 // alternative (x86 maxps: return the second operand when either is NaN) depends on operand order
 // and would make max(x, NaN) differ from max(NaN, x).
 //
-// Run: dotnet run --project src/Runner -- kernel add   (or sub, mul, div, maximum, minimum)
+// Run: dotnet run -c Release --project src/Runner -- kernel add   (or sub, mul, div, maximum, minimum)
 
 using System.Runtime.Intrinsics;
 using FusionScratch.Kernels.Simd;

@@ -23,7 +23,7 @@
 // loops read element i (or vectors i..i+4w) before writing it and never revisit it. Partial
 // overlaps (output shifted against an input) are not supported.
 //
-// Run: dotnet run --project src/Runner -- kernel relu   (also: silu, sigmoid, tanh, exp, log, add, mul, …)
+// Run: dotnet run -c Release --project src/Runner -- kernel relu   (also: silu, sigmoid, tanh, exp, log, add, mul, …)
 
 using FusionScratch.Kernels.Layout;
 using FusionScratch.Kernels.Simd;

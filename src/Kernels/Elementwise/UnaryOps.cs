@@ -14,7 +14,7 @@
 // NaN in, NaN out for every forward op (Relu included, as torch.relu); the backward ops at a kink
 // (ReluBackward at x = 0) pick 0.
 //
-// Run: dotnet run --project src/Runner -- kernel relu   (or silu, sigmoid, tanh, exp, log, …)
+// Run: dotnet run -c Release --project src/Runner -- kernel relu   (or silu, sigmoid, tanh, exp, log, …)
 
 using System.Runtime.Intrinsics;
 using FusionScratch.Kernels.Simd;

@@ -20,7 +20,7 @@
 //                 naive (7×) and 82 µs for a plain memcpy of the same bytes; (256,256) 10.6 µs vs
 //                 108 µs. Strips of 16 rows (whole cache lines of the source) would be the next step.
 //
-// Run: dotnet run --project src/Runner -- kernel copy
+// Run: dotnet run -c Release --project src/Runner -- kernel copy
 
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;

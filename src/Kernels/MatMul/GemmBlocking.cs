@@ -40,7 +40,7 @@
 // 12 ymm accumulators + 2 for B + 1 broadcast fit the 16 ymm registers of AVX2, and its B
 // micro-panel (24 KiB) fits the 32 KiB L1 of those CPUs (BLIS's haswell sgemm is also 6×16).
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 4
+//   dotnet run -c Release --project src/Runner -- kernel matmul --variant 4
 
 namespace FusionScratch.Kernels;
 

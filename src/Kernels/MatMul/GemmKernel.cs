@@ -7,7 +7,7 @@
 // Conventions (BLAS sgemm): beta = 0 overwrites C without reading it, so NaN or garbage in C
 // does not leak into the result; alpha = 0 (or K = 0) reads neither A nor B and leaves beta·C.
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 1
+//   dotnet run -c Release --project src/Runner -- kernel matmul --variant 1
 
 namespace FusionScratch.Kernels;
 

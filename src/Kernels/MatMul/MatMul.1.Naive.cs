@@ -12,7 +12,7 @@
 //   4. Packed — BLIS: packed panels, a 12×32 register-tiled FMA micro-kernel, KC/MC/NC cache
 //              blocks, threads over macro-tiles (MatMul.4.Packed.cs). What MatMulKernels.Gemm runs.
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 1
+//   dotnet run -c Release --project src/Runner -- kernel matmul --variant 1
 
 namespace FusionScratch.Kernels;
 

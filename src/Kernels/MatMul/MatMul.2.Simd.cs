@@ -27,7 +27,7 @@
 // for the caches; variant 4 (MatMul.4.Packed.cs) keeps an MR×NR block of C in registers for a
 // whole block of K and packs the operands.
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 2
+//   dotnet run -c Release --project src/Runner -- kernel matmul --variant 2
 
 using System.Buffers;
 using System.Runtime.CompilerServices;

@@ -15,7 +15,7 @@
 // registers across the k loop. Blocking alone buys little here — L2 on this CPU is fast — which
 // is the point of variant 4: keep an MR×NR tile of C in registers, and pack the operands.
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 3
+//   dotnet run -c Release --project src/Runner -- kernel matmul --variant 3
 
 using System.Buffers;
 using System.Diagnostics;

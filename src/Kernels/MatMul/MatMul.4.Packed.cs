@@ -49,7 +49,7 @@
 //   - Micro-kernel choice at run time: Vector512 (12×32) when it is hardware-accelerated, else
 //     Vector256 (MicroKernel6x16.cs); with neither (no 256-bit SIMD at all) Packed calls Simd.
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 4
+//   dotnet run -c Release --project src/Runner -- kernel matmul --variant 4
 
 using System.Diagnostics;
 using System.Runtime.CompilerServices;

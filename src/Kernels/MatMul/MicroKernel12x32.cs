@@ -24,7 +24,7 @@
 //     a stack buffer and EdgeWriteBack copies the valid mr × nr part with masked stores
 //     (Avx512F.MaskLoad/MaskStore), so a ragged edge costs one extra 1.5 KiB copy, not a slow loop.
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 4
+//   dotnet run -c Release --project src/Runner -- kernel matmul --variant 4
 
 using System.Diagnostics;
 using System.Runtime.CompilerServices;

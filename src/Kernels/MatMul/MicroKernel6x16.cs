@@ -11,7 +11,7 @@
 // Edge tiles go through a stack buffer and a plain scalar copy-out of the valid mr × nr part
 // (no masked stores: simpler, and edges are a small share of the work).
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 4
+//   dotnet run -c Release --project src/Runner -- kernel matmul --variant 4
 
 using System.Diagnostics;
 using System.Runtime.CompilerServices;

@@ -31,7 +31,7 @@
 // with zeros, so the micro-kernel always runs its full MR×NR loop; only its write-back is partial.
 // K needs no padding: the micro-kernel loops over the kc rows that exist.
 //
-//   dotnet run --project src/Runner -- kernel matmul --variant 4
+//   dotnet run -c Release --project src/Runner -- kernel matmul --variant 4
 
 using System.Diagnostics;
 using System.Runtime.CompilerServices;

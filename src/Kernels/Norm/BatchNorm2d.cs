@@ -24,7 +24,7 @@
 //        formula above — no x̂ is materialised.
 //      Vector sums accumulate in 16 lanes, so they differ from Naive by rounding.
 //
-//   dotnet run --project src/Runner -- kernel batchnorm --variant 2
+//   dotnet run -c Release --project src/Runner -- kernel batchnorm --variant 2
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;

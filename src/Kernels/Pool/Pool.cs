@@ -32,7 +32,7 @@
 //        same loop threaded over planes (MaxPool2dBackwardParallel).
 //      * global: one vectorised sum per plane (VectorLoop.Reduce); backward is one Fill.
 //
-//   dotnet run --project src/Runner -- kernel pool --variant 2
+//   dotnet run -c Release --project src/Runner -- kernel pool --variant 2
 
 using System.Buffers;
 using System.Runtime.CompilerServices;

@@ -23,7 +23,7 @@
 // NaN: Max propagates it; ArgMax returns the index of the first NaN (as NumPy and PyTorch).
 // y must not overlap x.
 //
-//   dotnet run --project src/Runner -- kernel reduce --variant 2
+//   dotnet run -c Release --project src/Runner -- kernel reduce --variant 2
 
 using System.Numerics;
 using System.Runtime.CompilerServices;

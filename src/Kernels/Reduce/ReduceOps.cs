@@ -10,7 +10,7 @@
 //           diverging activation shows up instead of being silently skipped. +0 beats −0.
 //   MinOp — minimum, identity +∞, NaN propagates the same way.
 //
-//   dotnet run --project src/Runner -- kernel reduce --variant 2
+//   dotnet run -c Release --project src/Runner -- kernel reduce --variant 2
 
 using System.Runtime.Intrinsics;
 using FusionScratch.Kernels.Simd;

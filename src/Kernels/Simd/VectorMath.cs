@@ -25,7 +25,7 @@
 // Accuracy is checked lane by lane against MathF (measured worst: Exp 1 ulp, Log 1, Tanh 2,
 // Sigmoid 2) in tests/FusionScratch.Tests/Kernels/VectorMathTests.cs.
 // Run: dotnet test --filter "FullyQualifiedName~VectorMathTests"
-//      dotnet run --project src/Runner -- kernel exp   (the elementwise kernels that use it)
+//      dotnet run -c Release --project src/Runner -- kernel exp   (the elementwise kernels that use it)
 
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;

@@ -21,8 +21,8 @@
 // inputs (R = 0, or C = 0 outside cross-entropy) do nothing; cross-entropy with C = 0 and R > 0
 // throws, since no label is valid.
 //
-//   dotnet run --project src/Runner -- kernel softmax --variant 2
-//   dotnet run --project src/Runner -- kernel crossentropy --variant 2
+//   dotnet run -c Release --project src/Runner -- kernel softmax --variant 2
+//   dotnet run -c Release --project src/Runner -- kernel crossentropy --variant 2
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;

@@ -11,12 +11,15 @@ public readonly record struct TimingResult(double BestSeconds, double MedianSeco
 
 public static class Timing
 {
-    /// <summary>Runs <paramref name="work"/> until warm, then for about <paramref name="budgetSeconds"/>.</summary>
-    public static TimingResult Measure(Action work, double budgetSeconds = 1.0, int minRepeats = 5, int maxRepeats = 1000)
+    /// <summary>
+    /// Runs <paramref name="work"/> until warm (at least <paramref name="minWarmups"/> calls and 20 % of
+    /// the budget), then for about <paramref name="budgetSeconds"/> and at least <paramref name="minRepeats"/> calls.
+    /// </summary>
+    public static TimingResult Measure(Action work, double budgetSeconds = 1.0, int minRepeats = 5, int maxRepeats = 1000, int minWarmups = 3)
     {
-        // Warm-up: at least 3 calls and 20 % of the budget.
+        // Warm-up: at least minWarmups calls (at least one) and 20 % of the budget.
         var warm = Stopwatch.StartNew();
-        for (int i = 0; i < 3 || warm.Elapsed.TotalSeconds < budgetSeconds * 0.2; i++)
+        for (int i = 0; i < minWarmups || warm.Elapsed.TotalSeconds < budgetSeconds * 0.2; i++)
         {
             work();
             if (i > 200) break;

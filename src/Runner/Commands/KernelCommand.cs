@@ -15,7 +15,12 @@ public static class KernelCommand
     public static Command Build()
     {
         var op = new Argument<string>("op") { Description = $"Op to probe: {string.Join(", ", KernelRegistry.Ops)}" };
-        op.AcceptOnlyFromAmong(KernelRegistry.Ops);
+        // One line for an unknown op (AcceptOnlyFromAmong would list the ops one per line).
+        op.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 1 && !KernelRegistry.Ops.Contains(r.Tokens[0].Value))
+                r.AddError($"fusion kernel: unknown op '{r.Tokens[0].Value}' (ops: {string.Join(", ", KernelRegistry.Ops)})");
+        });
         var variant = new Option<int?>("--variant") { Description = "Run only this variant (default: all)" };
         var m = new Option<int?>("--m") { Description = "matmul: rows of op(A) and C (default 512; 64 with --quick)" };
         var n = new Option<int?>("--n") { Description = "matmul: columns of op(B) and C (default 512; 64 with --quick)" };
@@ -41,7 +46,14 @@ public static class KernelCommand
                 Console.Error.WriteLine($"fusion kernel: --seconds must be positive, got {budget}");
                 return 2;
             }
-            return KernelProbes.Run(parse.GetValue(op)!, new ProbeOptions(parse.GetValue(variant), budget, isQuick), M, N, K);
+            string name = parse.GetValue(op)!;
+            var variants = KernelRegistry.VariantsOf(name);
+            if (parse.GetValue(variant) is int v && variants.All(x => x.Number != v))
+            {
+                Console.Error.WriteLine($"fusion kernel: {name} has no variant {v} (variants: {string.Join(", ", variants.Select(x => x.Number))})");
+                return 2;
+            }
+            return KernelProbes.Run(name, new ProbeOptions(parse.GetValue(variant), budget, isQuick), M, N, K);
         });
         return cmd;
     }
