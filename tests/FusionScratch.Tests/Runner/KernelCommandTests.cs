@@ -5,6 +5,7 @@
 
 using System.Text.RegularExpressions;
 using FusionScratch.Kernels;
+using FusionScratch.Runner.Commands;
 
 namespace FusionScratch.Tests.Runner;
 
@@ -58,6 +59,35 @@ public class KernelCommandTests
         Assert.StartsWith($"fusion kernel: {op} has no variant 99", err.Trim());
         Assert.DoesNotContain('\n', err.Trim());
         Assert.DoesNotContain("ms", output);
+    }
+
+    [Fact]
+    public void Harness_FlagsAVariantOutsideTheTolerance_AndExitsOne()
+    {
+        var x = new float[] { 1f, 2f, 3f };
+        UnaryVariant[] variants =
+        [
+            new(1, "naive", "copy", (a, y) => a.CopyTo(y)),
+            new(2, "close", "within the tolerance", (a, y) => { a.CopyTo(y); y[0] += 1e-7f; }),
+            new(3, "wrong", "off by 0.5 in one element", (a, y) => { a.CopyTo(y); y[2] += 0.5f; }),
+        ];
+        var (oldOut, output) = (Console.Out, new StringWriter());
+        Console.SetOut(output);
+        int code;
+        try
+        {
+            code = ProbeHarness.Run("test", "test op", variants, new ProbeOptions(null, 0.001, true), RateUnit.GBPerSecond,
+                new ProbeCase<UnaryVariant>(null, v =>
+                {
+                    var y = new float[x.Length];
+                    return [new ProbePass("", () => v.Kernel(x, y), () => y, 24, new Tolerance(1e-6, 1e-6))];
+                }));
+        }
+        finally { Console.SetOut(oldOut); }
+        Assert.Equal(1, code);
+        string text = output.ToString();
+        Assert.Matches(new Regex(@"^  2\. close .* ok\r?$", RegexOptions.Multiline), text);
+        Assert.Matches(new Regex(@"^  3\. wrong .* MISMATCH \(max \|Δ\| 5\.0E-001\)\r?$", RegexOptions.Multiline), text);
     }
 
     [Fact]
