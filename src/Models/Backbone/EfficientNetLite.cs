@@ -3,8 +3,13 @@
 // dropout and a linear classifier. Sized for Fashion-MNIST on two CPU cores: a few million
 // multiply-adds per image rather than EfficientNet-B0's 390 million at 224×224.
 //
-//   stem   conv 3×3, 1 → 16, stride 2, pad 1, batch norm, SiLU       → (N, 16, 14, 14)
-//   stages MBConv blocks from Stages (first block of a stage takes its stride)
+//   stem   conv 3×3, 1 → 16, stride 1, pad 1, batch norm, SiLU       → (N, 16, 28, 28)
+//   stages MBConv blocks from Stages (first block of a stage takes its stride): the first
+//          block's depthwise conv halves the resolution, so it still sees every pixel's 3×3
+//          neighbourhood at full resolution. Measured on the products split (seed 1, one
+//          thread): a stride-2 stem (14×14 from the first layer on, 5 % less compute) scored
+//          0.915 test accuracy after 15 epochs and 0.916 after 20; this stem 0.918 after 15 and
+//          0.921 after 18, what the products study trains.
 //   head   conv 1×1 → HeadChannels, batch norm, SiLU, global average pool → (N, HeadChannels)
 //          dropout, linear → classes
 //
@@ -25,28 +30,29 @@ public sealed class EfficientNetLite : ImageClassifier
     //                                 expand kernel stride  out  repeats      resolution after
     public static readonly MBConvStage[] Stages =
     [
-        new(Expand: 1, Kernel: 3, Stride: 1, OutChannels: 16, Repeats: 1), // 14×14
+        new(Expand: 1, Kernel: 3, Stride: 2, OutChannels: 16, Repeats: 1), // 14×14
         new(Expand: 4, Kernel: 3, Stride: 2, OutChannels: 24, Repeats: 2), //  7×7
         new(Expand: 4, Kernel: 5, Stride: 1, OutChannels: 40, Repeats: 2), //  7×7
         new(Expand: 4, Kernel: 3, Stride: 1, OutChannels: 64, Repeats: 1), //  7×7
     ];
 
     public const int StemChannels = 16;
-    public const int StemStride = 2;
+    public const int StemStride = 1;
     public const int HeadChannels = 128;
     public const float SeRatio = 0.25f;
 
     private readonly Sequential _features;
 
     /// <summary>Builds the network for <paramref name="classes"/> classes; <paramref name="stages"/> defaults to <see cref="Stages"/>.</summary>
-    public EfficientNetLite(int classes, Rng rng, float dropout = 0.2f, MBConvStage[]? stages = null, int headChannels = HeadChannels)
+    public EfficientNetLite(int classes, Rng rng, float dropout = 0.2f, MBConvStage[]? stages = null, int headChannels = HeadChannels,
+        int stemStride = StemStride)
         : base(28, 28)
     {
         stages ??= Stages;
         EmbeddingWidth = headChannels;
         var layers = new List<Module<Tensor, Tensor>>
         {
-            new Conv2d(1, StemChannels, 3, rng, StemStride, padding: 1, bias: false), new BatchNorm2d(StemChannels), new SiLU(),
+            new Conv2d(1, StemChannels, 3, rng, stemStride, padding: 1, bias: false), new BatchNorm2d(StemChannels), new SiLU(),
         };
         int c = StemChannels;
         foreach (var stage in stages)

@@ -53,7 +53,7 @@ public sealed class ProductsExperiment : IExperiment
     {
         var config = ctx.Options.Quick
             ? new Config(1_500, 400, 800, ImageEpochs: 2, OverfitRows: 200, OverfitEpochs: 6, MetaEpochs: 8, FusionEpochs: 8, Patience: 3, BagOfWords: 60)
-            : new Config(null, null, null, ImageEpochs: 15, OverfitRows: 3_000, OverfitEpochs: 20, MetaEpochs: 25, FusionEpochs: 20, Patience: 4, BagOfWords: 100);
+            : new Config(null, null, null, ImageEpochs: 18, OverfitRows: 3_000, OverfitEpochs: 20, MetaEpochs: 25, FusionEpochs: 20, Patience: 4, BagOfWords: 100);
         var clock = Stopwatch.StartNew();
 
         // ── 1. data ────────────────────────────────────────────────────────────────────────────
