@@ -19,7 +19,18 @@ public static class Program
         {
             types.RemoveAll(GpuBenchmarks.Types.Contains);
             Console.WriteLine(GpuBenchmarks.SkipLine);
+            if (OnlyGpuFilters(args)) return; // e.g. --filter '*Gpu*': nothing else was asked for
         }
         BenchmarkSwitcher.FromTypes([.. types]).Run(args);
+    }
+
+    /// <summary>True when every --filter pattern names the GPU benchmarks (and there is at least one).</summary>
+    private static bool OnlyGpuFilters(string[] args)
+    {
+        var patterns = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+            if (args[i] is "--filter" or "-f")
+                for (int j = i + 1; j < args.Length && !args[j].StartsWith('-'); j++) patterns.Add(args[j]);
+        return patterns.Count > 0 && patterns.All(p => p.Contains("Gpu", StringComparison.OrdinalIgnoreCase));
     }
 }
